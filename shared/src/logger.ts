@@ -1,4 +1,4 @@
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
 import pretty from "pino-pretty";
 
 export type { Logger } from "pino";
@@ -9,6 +9,8 @@ export interface LoggerOptions {
   /** json for machines (the default), pretty for a developer's terminal. */
   format?: "json" | "pretty";
   environment?: string;
+  /** Where json lines go instead of stdout; tests capture log output through it. */
+  destination?: DestinationStream;
 }
 
 /**
@@ -43,7 +45,7 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.format === "pretty") {
     return pino(settings, pretty({ colorize: true, sync: true, ignore: "pid,hostname" }));
   }
-  return pino(settings);
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 
 /** A logger that drops everything; for tests that do not look at logs. */

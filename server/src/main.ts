@@ -1,0 +1,103 @@
+import { type DatabaseHandle, openDatabase } from "@viper/db/client";
+import { migrateDatabase } from "@viper/db/migrate";
+import { createLogger } from "@viper/shared/logger";
+import { createStore, type KeyValueStore } from "@viper/shared/store";
+import { createServerApp, type ServerAppOptions } from "./app.ts";
+import { loadServerConfig, type ServerConfig } from "./config.ts";
+import type { ServerDeps } from "./services.ts";
+
+/** What a caller may supply instead of what config would open; the caller then closes it. */
+export type ServerOverrides = Partial<Omit<ServerDeps, "config">> & ServerAppOptions;
+
+export interface RunningServer {
+  /** http://host:port, without a trailing slash. */
+  url: string;
+  port: number;
+  /** Stops listening and closes what startServer opened itself (not the overrides). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the dashboard API on SERVER_HOST:SERVER_PORT (port 0 picks a free one). Opens and
+ * migrates the database and opens the store unless they are passed in.
+ */
+export async function startServer(
+  config: ServerConfig,
+  overrides: ServerOverrides = {},
+): Promise<RunningServer> {
+  const logger =
+    overrides.logger ??
+    createLogger({
+      service: "server",
+      level: config.LOG_LEVEL,
+      format: config.LOG_FORMAT,
+      environment: config.NODE_ENV,
+    });
+  const owned: Array<() => Promise<void>> = [];
+  try {
+    const db = overrides.db ?? (await openOwnDatabase(config, owned));
+    const store = overrides.store ?? openOwnStore(config, owned);
+    const app = await createServerApp({ ...overrides, config, db, store, logger }, overrides);
+    const server = Bun.serve({
+      hostname: config.SERVER_HOST,
+      port: config.SERVER_PORT,
+      fetch: (request, bunServer) => app.fetch(request, bunServer),
+    });
+    const port = server.port ?? config.SERVER_PORT;
+    const url = `http://${config.SERVER_HOST}:${port}`;
+    logger.info({ url }, "server listening");
+    return {
+      url,
+      port,
+      async stop() {
+        await server.stop(true);
+        await closeAll(owned);
+        logger.info("server stopped");
+      },
+    };
+  } catch (error) {
+    await closeAll(owned);
+    throw error;
+  }
+}
+
+async function openOwnDatabase(config: ServerConfig, owned: Array<() => Promise<void>>) {
+  const handle: DatabaseHandle = await openDatabase({
+    url: config.DATABASE_URL,
+    pgliteDir: config.PGLITE_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+  owned.push(() => handle.close());
+  await migrateDatabase(handle);
+  return handle.db;
+}
+
+function openOwnStore(config: ServerConfig, owned: Array<() => Promise<void>>): KeyValueStore {
+  const store = createStore(config.REDIS_URL);
+  owned.push(() => store.close());
+  return store;
+}
+
+async function closeAll(owned: Array<() => Promise<void>>): Promise<void> {
+  for (const close of owned.reverse()) {
+    await close();
+  }
+}
+
+async function runStandalone(): Promise<void> {
+  const config = loadServerConfig();
+  const server = await startServer(config);
+  let stopping = false;
+  const shutdown = () => {
+    if (!stopping) {
+      stopping = true;
+      void server.stop().then(() => process.exit(0));
+    }
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+if (import.meta.main) {
+  await runStandalone();
+}

@@ -1,0 +1,109 @@
+import type { ApiKeyRules } from "@viper/db/schema/api-keys";
+import { parseIpBlock } from "@viper/shared/ip-address";
+import { parseMethodPattern, parseOriginPattern } from "@viper/shared/key-rule-syntax";
+import { z } from "zod";
+
+/** A project or key name as users type it. */
+export const nameSchema = z.string().trim().min(1, "Enter a name.").max(80);
+
+/** A free-text note on a project; null clears it. */
+export const noteSchema = z.string().trim().max(2000).nullable();
+
+/** Viper chain and zone ids: 1 to 4 bytes of lower-case hex ("0021"). */
+const shortHexId = /^(?:[0-9a-f]{2}){1,4}$/;
+
+/** A geo zone id, as the relay sends it to the dispatcher. */
+export const zoneSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(shortHexId, "A zone id is 1 to 4 bytes of hex, such as 0001.");
+
+/** A chain named by its Viper id ("0021") or its slug ("eth-mainnet"). */
+const chainNameSchema = z.string().trim().toLowerCase().min(1).max(64);
+
+/** A set of chains; resolved against the chains table by the procedure. */
+export const chainListSchema = z
+  .array(chainNameSchema)
+  .max(100)
+  .transform((names) => [...new Set(names)]);
+
+/** A list of entries each checked by a parser; stored in the parser's normalized form. */
+function patternList(parse: (text: string) => { ok: true; normalized: string } | { ok: false; problem: string }) {
+  const entry = z
+    .string()
+    .max(200)
+    .transform((text, ctx) => {
+      const parsed = parse(text);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: "custom", message: `${text.trim()}: ${parsed.problem}` });
+        return z.NEVER;
+      }
+      return parsed.normalized;
+    });
+  return z
+    .array(entry)
+    .max(100)
+    .transform((entries) => [...new Set(entries)]);
+}
+
+export const originListSchema = patternList(parseOriginPattern);
+
+export const methodListSchema = patternList(parseMethodPattern);
+
+export const ipListSchema = patternList((text) => {
+  const trimmed = text.trim().toLowerCase();
+  const parsed = parseIpBlock(trimmed);
+  return parsed.ok ? { ok: true, normalized: trimmed } : { ok: false, problem: parsed.problem };
+});
+
+/**
+ * A key's rules as the dashboard sends them: every list optional, empty meaning no restriction.
+ * allowedChains still has to be checked against the project's chains by the procedure.
+ */
+export const keyRulesSchema = z
+  .object({
+    allowedChains: chainListSchema.optional(),
+    allowedMethods: methodListSchema.optional(),
+    blockedMethods: methodListSchema.optional(),
+    allowedOrigins: originListSchema.optional(),
+    allowedIps: ipListSchema.optional(),
+    /** Compute units per second; null or absent leaves the tier's key rate. */
+    ratePerSecond: z.number().positive().max(1_000_000).nullable().optional(),
+  })
+  .refine((rules) => !(rules.allowedMethods?.length && rules.blockedMethods?.length), {
+    path: ["blockedMethods"],
+    message: "Set allowed methods or blocked methods, not both.",
+  });
+
+export type KeyRulesInput = z.infer<typeof keyRulesSchema>;
+
+/** The rules to store: empty lists and a null rate are left out, as "no restriction". */
+export function toStoredRules(input: KeyRulesInput, allowedChainIds: string[] | undefined): ApiKeyRules {
+  const rules: ApiKeyRules = {};
+  if (allowedChainIds?.length) {
+    rules.allowedChains = allowedChainIds;
+  }
+  if (input.allowedMethods?.length) {
+    rules.allowedMethods = input.allowedMethods;
+  }
+  if (input.blockedMethods?.length) {
+    rules.blockedMethods = input.blockedMethods;
+  }
+  if (input.allowedOrigins?.length) {
+    rules.allowedOrigins = input.allowedOrigins;
+  }
+  if (input.allowedIps?.length) {
+    rules.allowedIps = input.allowedIps;
+  }
+  if (input.ratePerSecond !== undefined && input.ratePerSecond !== null) {
+    rules.ratePerSecond = input.ratePerSecond;
+  }
+  return rules;
+}
+
+/** A future point in time, as an ISO 8601 string with offset; null means "never". */
+export const futureDateSchema = z.iso
+  .datetime({ offset: true })
+  .transform((text) => new Date(text))
+  .refine((date) => date.getTime() > Date.now(), "Pick a time in the future.");
