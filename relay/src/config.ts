@@ -1,0 +1,106 @@
+import {
+  baseConfigShape,
+  ConfigError,
+  loadConfig,
+  optionalString,
+  port,
+} from "@viper/shared/config";
+import { keyPairFromPrivateKey } from "@viper/shared/protocol";
+import { z } from "zod";
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** A 1-4 byte lower-case hex id, as Viper names chains and zones. */
+const shortHexId = z
+  .string()
+  .regex(/^(?:[0-9a-f]{2}){1,4}$/, "must be 1 to 4 bytes of lower-case hex");
+
+const dispatchUrls = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((url) => url.trim().replace(/\/+$/, ""))
+      .filter((url) => url !== ""),
+  )
+  .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1, "needs at least one http(s) URL"));
+
+/** Everything the relay reads from its environment. */
+export const relayConfigSchema = z.object({
+  ...baseConfigShape,
+  RELAY_HOST: z.string().min(1).default("127.0.0.1"),
+  RELAY_PORT: port(8545),
+  RELAY_MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  // The whole request, retries included, must answer within this many milliseconds.
+  RELAY_DEADLINE_MS: positiveInt(10_000),
+  // One attempt on one servicer; past it the relay moves on to another servicer.
+  SERVICER_TIMEOUT_MS: positiveInt(2_500),
+  VIPER_DISPATCH_URLS: dispatchUrls,
+  // Checked by loadRelayConfig, not here: a failing zod field is echoed in the error message,
+  // and a private key must never reach a terminal or a log.
+  VIPER_REQUESTOR_PRIVATE_KEY: z.string().min(1),
+  // Absent: the requestor key signs its own AAT and relays.
+  VIPER_CLIENT_PRIVATE_KEY: optionalString(),
+  VIPER_NUM_SERVICERS: positiveInt(5),
+  VIPER_BLOCKS_PER_SESSION: positiveInt(4),
+  VIPER_DEFAULT_ZONE: shortHexId.default("0001"),
+  // How often the relay asks a dispatcher for the chain height to notice new sessions.
+  VIPER_HEIGHT_POLL_MS: positiveInt(1_000),
+  // How long a key record may be served from cache before it is read again.
+  KEY_CACHE_TTL_MS: positiveInt(30_000),
+});
+
+export type RelayConfig = z.infer<typeof relayConfigSchema>;
+
+function isPrivateKey(hex: string): boolean {
+  try {
+    keyPairFromPrivateKey(hex);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Problems with the private keys, named without their values. */
+function privateKeyProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  for (const field of ["VIPER_REQUESTOR_PRIVATE_KEY", "VIPER_CLIENT_PRIVATE_KEY"] as const) {
+    const value = env[field];
+    if (value !== undefined && value !== "" && !isPrivateKey(value)) {
+      problems.push(
+        `${field}: must be 128 hex characters (seed + public key) or a 64-character seed`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Reads and validates the relay settings; throws one ConfigError naming every bad field.
+ * Private keys are checked here rather than in the schema so that the error names the field
+ * without printing its value (values from CONFIG_FILE are checked once loaded).
+ */
+export function loadRelayConfig(
+  env: Record<string, string | undefined> = process.env,
+): RelayConfig {
+  let config: RelayConfig | null = null;
+  let problems = privateKeyProblems(env);
+  try {
+    config = loadConfig(relayConfigSchema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) {
+      throw error;
+    }
+    problems = [...error.problems, ...problems];
+  }
+  if (config !== null && problems.length === 0) {
+    problems = privateKeyProblems({
+      VIPER_REQUESTOR_PRIVATE_KEY: config.VIPER_REQUESTOR_PRIVATE_KEY,
+      VIPER_CLIENT_PRIVATE_KEY: config.VIPER_CLIENT_PRIVATE_KEY,
+    });
+  }
+  if (config === null || problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return config;
+}

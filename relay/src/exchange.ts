@@ -1,0 +1,78 @@
+import type { Logger } from "@viper/shared/logger";
+import type { PortalErrorName } from "./errors.ts";
+import { portalErrors } from "./errors.ts";
+import type { RpcBody } from "./json-rpc.ts";
+import { logMethodOf } from "./json-rpc.ts";
+import type { KeyRecord } from "./key-record.ts";
+import type { RelayLogWriter } from "./relay-log-writer.ts";
+
+/**
+ * What the relay learned about one request as it went along; it feeds the usage row and the
+ * final log line whatever step the request ended at.
+ */
+export interface Exchange {
+  requestId: string;
+  startedAt: number;
+  /** Epoch ms by which the request must be answered. */
+  deadline: number;
+  logger: Logger;
+  origin: string | null;
+  bytesIn: number;
+  body: RpcBody | null;
+  key: KeyRecord | null;
+  chainId: string | null;
+  zone: string | null;
+  servicer: string | null;
+}
+
+/** How a request ended, for the usage row and the log. */
+export interface ExchangeEnd {
+  httpStatus: number;
+  /** The portal error that decided the answer; null when the upstream answer was returned. */
+  errorName: PortalErrorName | null;
+  bytesOut: number;
+}
+
+/** Writes the usage row and the closing log line of a request. */
+export function finishExchange(
+  exchange: Exchange,
+  end: ExchangeEnd,
+  relayLogs: RelayLogWriter,
+): void {
+  const latencyMs = Math.max(0, Math.round(Date.now() - exchange.startedAt));
+  const errorCode = end.errorName === null ? null : portalErrors[end.errorName].code;
+  relayLogs.add({
+    createdAt: new Date(exchange.startedAt),
+    requestId: exchange.requestId,
+    projectId: exchange.key?.projectId ?? null,
+    apiKeyId: exchange.key?.keyId ?? null,
+    chainId: exchange.chainId,
+    zone: exchange.zone,
+    method: logMethodOf(exchange.body),
+    batchSize: exchange.body?.items.length ?? 0,
+    status: end.errorName ?? "ok",
+    httpStatus: end.httpStatus,
+    errorCode,
+    latencyMs,
+    servicer: exchange.servicer,
+    bytesIn: exchange.bytesIn,
+    bytesOut: end.bytesOut,
+    origin: exchange.origin,
+  });
+  const fields = {
+    status: end.httpStatus,
+    error: end.errorName ?? undefined,
+    latencyMs,
+    chain: exchange.chainId ?? undefined,
+    keyId: exchange.key?.keyId,
+    keyLastFour: exchange.key?.lastFour,
+    servicer: exchange.servicer ?? undefined,
+  };
+  if (end.httpStatus >= 500) {
+    exchange.logger.error(fields, "relay failed");
+  } else if (end.httpStatus >= 400) {
+    exchange.logger.info(fields, "relay refused");
+  } else {
+    exchange.logger.debug(fields, "relay served");
+  }
+}

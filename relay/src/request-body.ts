@@ -1,0 +1,47 @@
+import { RelayError } from "./errors.ts";
+
+/** True for `application/json`, with or without parameters such as a charset. */
+export function isJsonContentType(header: string | null): boolean {
+  if (header === null) {
+    return false;
+  }
+  const mediaType = header.split(";", 1)[0]?.trim().toLowerCase();
+  return mediaType === "application/json";
+}
+
+/** A request body as text, with its size on the wire for the usage log. */
+export interface RequestBody {
+  text: string;
+  bytes: number;
+}
+
+/**
+ * Reads the body as UTF-8 text, refusing it once it passes `maxBytes`. The declared
+ * Content-Length is checked first so an oversized upload is refused before it is read, and the
+ * stream is counted as it arrives because a chunked upload declares no length.
+ */
+export async function readLimitedBody(request: Request, maxBytes: number): Promise<RequestBody> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new RelayError("body_too_large");
+  }
+  if (request.body === null) {
+    return { text: "", bytes: 0 };
+  }
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      break;
+    }
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new RelayError("body_too_large");
+    }
+    chunks.push(value);
+  }
+  return { text: new TextDecoder().decode(Buffer.concat(chunks)), bytes: total };
+}

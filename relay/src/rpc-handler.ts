@@ -1,0 +1,208 @@
+import { hashApiKey, isWellFormedApiKey } from "@viper/shared/api-key";
+import { assertScopeAllowed, assertUsableKey, methodAllowed } from "./access.ts";
+import { type ForwardPlan, mergeBatchAnswer, planForward } from "./batch-plan.ts";
+import type { ChainInfo } from "./chain-directory.ts";
+import { type PortalErrorName, portalErrors, RelayError } from "./errors.ts";
+import { type Exchange, finishExchange } from "./exchange.ts";
+import { parseRpcBody, type RpcBody, rpcError, wholeRequestError } from "./json-rpc.ts";
+import type { KeyRecord } from "./key-record.ts";
+import { isJsonContentType, readLimitedBody } from "./request-body.ts";
+import { requestIdOf } from "./request-id.ts";
+import { noContentResponse, rawJsonResponse } from "./responses.ts";
+import type { RelayRuntime } from "./runtime.ts";
+
+/** The path parameters of `POST /v1/:chain/:apiKey`, and the caller's address. */
+export interface RpcParams {
+  chain: string;
+  apiKey: string;
+  /** The socket's peer address; null when unknown (requests handed to app.handle). */
+  clientIp: string | null;
+}
+
+/** How a request is answered; `text` null means 204 with no body. */
+interface Answer {
+  status: number;
+  text: string | null;
+  errorName: PortalErrorName | null;
+}
+
+const shortHexId = /^(?:[0-9a-f]{2}){1,4}$/;
+
+/**
+ * Serves one dApp request end to end: read and parse the body, check key and chain, relay to a
+ * servicer, answer, and record a usage row. Never throws: every failure becomes a JSON-RPC error
+ * answer with the portal's code and status.
+ */
+export async function handleRpc(
+  runtime: RelayRuntime,
+  request: Request,
+  params: RpcParams,
+): Promise<Response> {
+  const requestId = requestIdOf(request);
+  const startedAt = Date.now();
+  const exchange: Exchange = {
+    requestId,
+    startedAt,
+    deadline: startedAt + runtime.deps.limits.deadlineMs,
+    logger: runtime.deps.logger.child({ requestId }),
+    origin: request.headers.get("origin"),
+    bytesIn: 0,
+    body: null,
+    key: null,
+    chainId: null,
+    zone: null,
+    servicer: null,
+  };
+  let answer: Answer;
+  try {
+    answer = await withDeadline(serve(runtime, exchange, request, params), exchange.deadline);
+  } catch (error) {
+    const relayError = asRelayError(error, exchange);
+    const body = wholeRequestError(exchange.body, relayError.errorName, requestId);
+    answer = {
+      status: relayError.status,
+      text: JSON.stringify(body),
+      errorName: relayError.errorName,
+    };
+  }
+  const bytesOut = answer.text === null ? 0 : Buffer.byteLength(answer.text);
+  finishExchange(
+    exchange,
+    { httpStatus: answer.status, errorName: answer.errorName, bytesOut },
+    runtime.relayLogs,
+  );
+  return answer.text === null
+    ? noContentResponse(requestId)
+    : rawJsonResponse(answer.text, answer.status, requestId);
+}
+
+async function serve(
+  runtime: RelayRuntime,
+  exchange: Exchange,
+  request: Request,
+  params: RpcParams,
+): Promise<Answer> {
+  if (!isJsonContentType(request.headers.get("content-type"))) {
+    throw new RelayError("unsupported_media_type");
+  }
+  const { text, bytes } = await readLimitedBody(request, runtime.deps.limits.maxBodyBytes);
+  exchange.bytesIn = bytes;
+  const body = parseRpcBody(text);
+  exchange.body = body;
+  if (body.items.every((item) => !item.valid)) {
+    return answerRefusals(
+      body,
+      planForward(body, text, () => null),
+      exchange.requestId,
+    );
+  }
+
+  const key = await authorize(runtime, exchange, params);
+  const chain = await resolveChain(runtime, params.chain);
+  exchange.chainId = chain.id;
+  assertScopeAllowed(key, {
+    chainId: chain.id,
+    origin: exchange.origin,
+    clientIp: params.clientIp,
+  });
+  // TODO: rate limiting (key tiers, rules.ratePerSecond) is not applied yet; the limiter in
+  // ./rate-limit/ is meant to run here, after authorization. Remove when it is wired in.
+
+  const plan = planForward(body, text, (item) =>
+    methodAllowed(key, item.method) ? null : "method_not_allowed",
+  );
+  if (plan.data === null) {
+    return answerRefusals(body, plan, exchange.requestId);
+  }
+  const zone = shortHexId.test(key.defaultZone) ? key.defaultZone : runtime.deps.viper.defaultZone;
+  exchange.zone = zone;
+  const outcome = await runtime.relayer.send({
+    chain: chain.id,
+    zone,
+    data: plan.data,
+    deadline: exchange.deadline,
+    logger: exchange.logger,
+  });
+  exchange.servicer = outcome.servicerAddress;
+  return answerUpstream(body, plan, outcome.response, exchange.requestId);
+}
+
+async function authorize(
+  runtime: RelayRuntime,
+  exchange: Exchange,
+  params: RpcParams,
+): Promise<KeyRecord> {
+  // A mistyped or made-up key fails its checksum and never reaches the cache or the database.
+  if (!isWellFormedApiKey(params.apiKey)) {
+    throw new RelayError("unknown_key");
+  }
+  const record = await runtime.keys.lookup(hashApiKey(params.apiKey));
+  exchange.key = record;
+  return assertUsableKey(record);
+}
+
+async function resolveChain(runtime: RelayRuntime, name: string): Promise<ChainInfo> {
+  const chain = await runtime.chains.resolve(name);
+  if (chain === null || !chain.enabled) {
+    throw new RelayError("unknown_chain");
+  }
+  return chain;
+}
+
+/** The answer when nothing is forwarded: the portal's errors for the refused items. */
+function answerRefusals(body: RpcBody, plan: ForwardPlan, requestId: string): Answer {
+  const first = plan.refusals.get(0) ?? [...plan.refusals.values()][0] ?? "invalid_request";
+  const status = portalErrors[first].status;
+  if (!body.batch) {
+    const item = body.items[0];
+    if (item?.valid && !item.hasId) {
+      return { status: 204, text: null, errorName: first };
+    }
+    const text = JSON.stringify(rpcError(item?.id ?? null, first, requestId));
+    return { status, text, errorName: first };
+  }
+  const merged = mergeBatchAnswer(body, plan, null, requestId);
+  return { status: merged === null ? 204 : status, text: merged, errorName: first };
+}
+
+/** The answer after a relay: the upstream text as is, merged with refusals when there were any. */
+function answerUpstream(
+  body: RpcBody,
+  plan: ForwardPlan,
+  upstream: string,
+  requestId: string,
+): Answer {
+  if (plan.verbatim) {
+    const text = plan.expectsUpstreamAnswer ? upstream : null;
+    return { status: text === null ? 204 : 200, text, errorName: null };
+  }
+  const merged = mergeBatchAnswer(body, plan, upstream, requestId);
+  return { status: merged === null ? 204 : 200, text: merged, errorName: null };
+}
+
+function asRelayError(error: unknown, exchange: Exchange): RelayError {
+  if (error instanceof RelayError) {
+    return error;
+  }
+  exchange.logger.error({ err: error }, "relay handler failed unexpectedly");
+  return new RelayError("internal_error", { cause: error });
+}
+
+/** Races the work against the request's deadline; the late work's result is dropped. */
+async function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new RelayError("deadline_exceeded")),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } catch (error) {
+    work.catch(() => undefined);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,116 @@
+import type { Database } from "@viper/db/client";
+import type { Logger } from "@viper/shared/logger";
+import type { KeyPair } from "@viper/shared/protocol";
+import { signAat } from "@viper/shared/protocol";
+import type { KeyValueStore } from "@viper/shared/store";
+import { ChainDirectory } from "./chain-directory.ts";
+import { DispatcherClient } from "./dispatcher-client.ts";
+import { KeyCache } from "./key-cache.ts";
+import { RelayLogWriter } from "./relay-log-writer.ts";
+import { Relayer } from "./relayer.ts";
+import { ServicerHealth } from "./servicer-health.ts";
+import { SessionCache } from "./session-cache.ts";
+
+/** The Viper side of the relay: where sessions come from and which keys sign. */
+export interface ViperSettings {
+  dispatchUrls: string[];
+  requestor: KeyPair;
+  /** Signs the AAT and every relay proof; the requestor itself when the portal has no client key. */
+  client: KeyPair;
+  numServicers: number;
+  blocksPerSession: number;
+  /** The geo zone used when a project names none. */
+  defaultZone: string;
+  /** How often the chain height is polled; 1000 ms when omitted. */
+  heightPollMs?: number;
+}
+
+/** Request limits, all in bytes or milliseconds. */
+export interface RelayLimits {
+  maxBodyBytes: number;
+  /** The whole request, retries included. */
+  deadlineMs: number;
+  /** One attempt on one servicer (and one dispatcher call). */
+  servicerTimeoutMs: number;
+}
+
+/** Everything the relay app is built from; tests pass real ones made for the test. */
+export interface RelayDeps {
+  db: Database;
+  store: KeyValueStore;
+  logger: Logger;
+  viper: ViperSettings;
+  limits: RelayLimits;
+  /** How long key records live in the shared store; 30 s when omitted. */
+  keyCacheTtlMs?: number;
+  /** Relay log batching; defaults flush every 500 ms or 200 rows. */
+  relayLog?: { flushIntervalMs?: number; batchSize?: number };
+}
+
+/** The relay's long-lived services, shared by every request of one app. */
+export interface RelayRuntime {
+  deps: RelayDeps;
+  keys: KeyCache;
+  chains: ChainDirectory;
+  dispatcher: DispatcherClient;
+  sessions: SessionCache;
+  health: ServicerHealth;
+  relayer: Relayer;
+  relayLogs: RelayLogWriter;
+  /** Resolves once the key-invalidation subscription is live. */
+  ready: Promise<void>;
+  /** Stops timers and subscriptions and writes the buffered relay logs. */
+  close(): Promise<void>;
+}
+
+/** Builds the relay's services from its dependencies; starts no network server. */
+export function createRelayRuntime(deps: RelayDeps): RelayRuntime {
+  const { db, store, logger, viper, limits } = deps;
+  const keys = new KeyCache({ db, store, logger, ttlMs: deps.keyCacheTtlMs ?? 30_000 });
+  const dispatcher = new DispatcherClient({
+    urls: viper.dispatchUrls,
+    timeoutMs: limits.servicerTimeoutMs,
+  });
+  const sessions = new SessionCache({
+    dispatcher,
+    store,
+    logger,
+    requestorPublicKey: viper.requestor.publicKeyHex,
+    numServicers: viper.numServicers,
+    blocksPerSession: viper.blocksPerSession,
+    pollIntervalMs: viper.heightPollMs ?? 1_000,
+  });
+  const health = new ServicerHealth();
+  const relayer = new Relayer({
+    sessions,
+    health,
+    aat: signAat(viper.requestor.publicKeyHex, viper.client),
+    client: viper.client,
+    servicerTimeoutMs: limits.servicerTimeoutMs,
+  });
+  const relayLogs = new RelayLogWriter({ db, logger, ...deps.relayLog });
+  const ready = keys.listen().catch((error: unknown) => {
+    logger.error({ err: error }, "key invalidation subscription failed");
+  });
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      sessions.close();
+      await keys.close();
+      await relayLogs.stop();
+    })();
+    return closing;
+  };
+  return {
+    deps,
+    keys,
+    chains: new ChainDirectory(db),
+    dispatcher,
+    sessions,
+    health,
+    relayer,
+    relayLogs,
+    ready,
+    close,
+  };
+}

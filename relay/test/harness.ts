@@ -1,0 +1,168 @@
+/**
+ * What every relay test file needs: a devnet with anvil, a migrated test database with the
+ * devnet chain and a project holding a key, a store chosen by TEST_STORE, and a relay app built
+ * on them whose log lines are captured for inspection.
+ */
+import { randomBytes } from "node:crypto";
+import { createProjectWithKey, type ProjectWithKey, upsertChains } from "@viper/db/seed";
+import { createTestDatabase, type TestDatabase } from "@viper/db/testing";
+import { freePort } from "@viper/devnet/anvil";
+import { type Devnet, startDevnet } from "@viper/devnet/devnet";
+import { generateKeyPair } from "@viper/shared/protocol";
+import { type KeyValueStore, MemoryStore, RedisStore } from "@viper/shared/store";
+import pino, { type Logger } from "pino";
+import { createRelayApp, type RelayApp, type RelayLimits } from "../src/app.ts";
+
+export const CHAIN_ID = "0021";
+export const CHAIN_SLUG = "eth-devnet";
+export const BLOCKS_PER_SESSION = 4;
+
+export const storeDriver: "memory" | "redis" =
+  process.env.TEST_STORE === "redis" ? "redis" : "memory";
+
+/** A store of the kind TEST_STORE names; Redis keys get a random prefix per test file. */
+export function createTestStore(): KeyValueStore {
+  if (storeDriver === "redis") {
+    return new RedisStore({
+      url: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+      prefix: `vp-relay-test-${randomBytes(4).toString("hex")}:`,
+    });
+  }
+  return new MemoryStore();
+}
+
+/** A pino logger at trace level whose lines are kept in memory. */
+export function captureLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const logger = pino({ level: "trace" }, { write: (line: string) => lines.push(line) });
+  return { logger, lines };
+}
+
+export interface HarnessOptions {
+  servicerCount?: number;
+  limits?: Partial<RelayLimits>;
+  onQuery?: (query: string) => void;
+  /** Project chains; the devnet chain when omitted. */
+  projectChains?: string[];
+  heightPollMs?: number;
+  relayLog?: { flushIntervalMs?: number; batchSize?: number };
+}
+
+export interface Harness {
+  devnet: Devnet;
+  anvil: { url: string; chainId: number };
+  testDb: TestDatabase;
+  store: KeyValueStore;
+  app: RelayApp;
+  logLines: string[];
+  project: ProjectWithKey;
+  /** The raw key of `project`. */
+  apiKey: string;
+  close(): Promise<void>;
+}
+
+export const defaultLimits: RelayLimits = {
+  maxBodyBytes: 64 * 1024,
+  deadlineMs: 10_000,
+  servicerTimeoutMs: 2_500,
+};
+
+/** Starts devnet, database, store and app; `close()` stops them all. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const devnet = await startDevnet({
+    anvil: true,
+    chains: [{ id: CHAIN_ID }],
+    servicerCount: options.servicerCount ?? 5,
+    blocksPerSession: BLOCKS_PER_SESSION,
+    // Blocks move only when a test calls advance(), so relays never go stale by accident.
+    blockTimeMs: 3_600_000,
+  });
+  const anvil = devnet.anvil;
+  if (anvil === null) {
+    throw new Error("the devnet started without anvil");
+  }
+  const testDb = await createTestDatabase({ onQuery: options.onQuery });
+  await upsertChains(testDb.db, [
+    { id: CHAIN_ID, slug: CHAIN_SLUG, name: "Ethereum devnet", evmChainId: anvil.chainId },
+    { id: "0099", slug: "other-chain", name: "A chain the test project did not pick" },
+  ]);
+  const project = await createProjectWithKey(testDb.db, {
+    email: `relay-${randomBytes(4).toString("hex")}@example.com`,
+    projectName: "relay tests",
+    chainIds: options.projectChains ?? [CHAIN_ID],
+  });
+  const store = createTestStore();
+  const { logger, lines } = captureLogger();
+  const requestor = generateKeyPair();
+  const app = createRelayApp({
+    db: testDb.db,
+    store,
+    logger,
+    viper: {
+      dispatchUrls: [devnet.dispatcherUrl],
+      requestor,
+      client: requestor,
+      numServicers: options.servicerCount ?? 5,
+      blocksPerSession: BLOCKS_PER_SESSION,
+      defaultZone: "0001",
+      heightPollMs: options.heightPollMs ?? 100,
+    },
+    limits: { ...defaultLimits, ...options.limits },
+    relayLog: options.relayLog,
+  });
+  await app.decorator.relay.ready;
+  const close = async () => {
+    await app.decorator.relay.close();
+    await store.close();
+    await testDb.close();
+    await devnet.stop();
+  };
+  return {
+    devnet,
+    anvil,
+    testDb,
+    store,
+    app,
+    logLines: lines,
+    project,
+    apiKey: project.apiKey.key,
+    close,
+  };
+}
+
+/** A JSON-RPC request object. */
+export function rpc(method: string, id: number | string | null = 1, params: unknown[] = []) {
+  return { jsonrpc: "2.0", id, method, params };
+}
+
+/** POSTs a body to the relay app in process and returns status, headers and text. */
+export async function post(
+  app: RelayApp,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string }> {
+  const response = await app.handle(
+    new Request(`http://relay.test${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    }),
+  );
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+/** Asks anvil directly, for the values the relay must reproduce. */
+export async function askAnvil(url: string, body: unknown): Promise<unknown> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return response.json();
+}
+
+/** The URL of a loopback port nobody listens on: a dispatcher that is down. */
+export async function freePortUrl(): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}`;
+}
