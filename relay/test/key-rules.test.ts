@@ -27,12 +27,20 @@ describe("key rules: no rules", () => {
     const rules = compileKeyRules(source({}));
 
     expect(rules.check(request())).toEqual({ ok: true });
-    expect(rules.check(request({ origin: "https://any.example", clientIp: null }))).toEqual({ ok: true });
+    expect(rules.check(request({ origin: "https://any.example", clientIp: null }))).toEqual({
+      ok: true,
+    });
   });
 
   test("empty lists restrict nothing", () => {
     const rules = compileKeyRules(
-      source({ allowedChains: [], allowedMethods: [], blockedMethods: [], allowedIps: [], allowedOrigins: [] }),
+      source({
+        allowedChains: [],
+        allowedMethods: [],
+        blockedMethods: [],
+        allowedIps: [],
+        allowedOrigins: [],
+      }),
     );
 
     expect(rules.check(request({ clientIp: "2001:db8::1", origin: "https://x.example" }))).toEqual({
@@ -100,7 +108,10 @@ describe("key rules: IP addresses", () => {
     expect(rules.allowsIp("not-an-ip")).toBe(false);
     expect(rules.allowsIp("203.0.113.7:443")).toBe(false);
     expect(rules.allowsIp("fe80::1%eth0")).toBe(false);
-    expect(rules.check(request({ clientIp: null }))).toEqual({ ok: false, violation: "ip_not_allowed" });
+    expect(rules.check(request({ clientIp: null }))).toEqual({
+      ok: false,
+      violation: "ip_not_allowed",
+    });
   });
 
   test("a list of only unreadable entries admits nobody instead of everybody", () => {
@@ -121,7 +132,12 @@ describe("key rules: IP addresses", () => {
 describe("key rules: origins", () => {
   const rules = compileKeyRules(
     source({
-      allowedOrigins: ["https://app.example.com", "https://*.example.org", "*.example.net", "http://localhost:3000"],
+      allowedOrigins: [
+        "https://app.example.com",
+        "https://*.example.org",
+        "*.example.net",
+        "http://localhost:3000",
+      ],
     }),
   );
 
@@ -149,7 +165,10 @@ describe("key rules: origins", () => {
   });
 
   test("a request without an Origin header is refused when origins are listed", () => {
-    expect(rules.check(request({ origin: null }))).toEqual({ ok: false, violation: "origin_not_allowed" });
+    expect(rules.check(request({ origin: null }))).toEqual({
+      ok: false,
+      violation: "origin_not_allowed",
+    });
   });
 
   test("a wildcard with a port admits only that port", () => {
@@ -173,7 +192,9 @@ describe("key rules: origins", () => {
   });
 
   test("a project list alone restricts a key without its own list", () => {
-    const projectOnly = compileKeyRules(source({}, { projectOrigins: ["https://app.example.com"] }));
+    const projectOnly = compileKeyRules(
+      source({}, { projectOrigins: ["https://app.example.com"] }),
+    );
 
     expect(projectOnly.allowsOrigin("https://app.example.com")).toBe(true);
     expect(projectOnly.allowsOrigin("https://elsewhere.example")).toBe(false);
@@ -194,7 +215,10 @@ describe("key rules: chains", () => {
     const rules = compileKeyRules(source({}));
 
     expect(rules.allowsChain("0022")).toBe(true);
-    expect(rules.check(request({ chainId: "0040" }))).toEqual({ ok: false, violation: "chain_not_allowed" });
+    expect(rules.check(request({ chainId: "0040" }))).toEqual({
+      ok: false,
+      violation: "chain_not_allowed",
+    });
   });
 
   test("a project without chains serves none", () => {
@@ -215,7 +239,9 @@ describe("key rules: methods", () => {
   });
 
   test("a block list refuses its methods and prefixes and admits the rest", () => {
-    const rules = compileKeyRules(source({ blockedMethods: ["debug_*", "eth_sendRawTransaction"] }));
+    const rules = compileKeyRules(
+      source({ blockedMethods: ["debug_*", "eth_sendRawTransaction"] }),
+    );
 
     expect(rules.allowsMethod("debug_traceTransaction")).toBe(false);
     expect(rules.allowsMethod("eth_sendRawTransaction")).toBe(false);
@@ -223,18 +249,26 @@ describe("key rules: methods", () => {
   });
 
   test("the first refused method of a batch is named", () => {
-    const rules = compileKeyRules(source({ blockedMethods: ["eth_sendRawTransaction", "debug_*"] }));
+    const rules = compileKeyRules(
+      source({ blockedMethods: ["eth_sendRawTransaction", "debug_*"] }),
+    );
 
     const verdict = rules.check(
       request({ methods: ["eth_blockNumber", "debug_traceCall", "eth_sendRawTransaction"] }),
     );
 
-    expect(verdict).toEqual({ ok: false, violation: "method_not_allowed", method: "debug_traceCall" });
+    expect(verdict).toEqual({
+      ok: false,
+      violation: "method_not_allowed",
+      method: "debug_traceCall",
+    });
     expect(rules.check(request({ methods: ["eth_chainId", "eth_call"] }))).toEqual({ ok: true });
   });
 
   test("when both lists are stored, a method must be allowed and not blocked", () => {
-    const rules = compileKeyRules(source({ allowedMethods: ["eth_*"], blockedMethods: ["eth_sign"] }));
+    const rules = compileKeyRules(
+      source({ allowedMethods: ["eth_*"], blockedMethods: ["eth_sign"] }),
+    );
 
     expect(rules.allowsMethod("eth_call")).toBe(true);
     expect(rules.allowsMethod("eth_sign")).toBe(false);
@@ -265,7 +299,11 @@ describe("key rules: order and compilation", () => {
       violation: "origin_not_allowed",
     });
     expect(
-      checkKeyRules(strict, { ...everythingWrong, clientIp: "10.1.1.1", origin: "https://app.example.com" }),
+      checkKeyRules(strict, {
+        ...everythingWrong,
+        clientIp: "10.1.1.1",
+        origin: "https://app.example.com",
+      }),
     ).toMatchObject({ violation: "chain_not_allowed" });
     expect(
       checkKeyRules(strict, {
@@ -297,7 +335,11 @@ describe("key rules: order and compilation", () => {
 
   test("a record that went through JSON (the shared store) checks the same", () => {
     const copy = JSON.parse(JSON.stringify(strict)) as KeyRuleSource;
-    const fine = request({ clientIp: "10.9.9.9", origin: "https://app.example.com", methods: ["eth_call"] });
+    const fine = request({
+      clientIp: "10.9.9.9",
+      origin: "https://app.example.com",
+      methods: ["eth_call"],
+    });
 
     expect(checkKeyRules(copy, fine)).toEqual(checkKeyRules(strict, fine));
     expect(checkKeyRules(copy, everythingWrong)).toEqual(checkKeyRules(strict, everythingWrong));

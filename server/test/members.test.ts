@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { mailOutbox } from "@viper/db/schema/mail-outbox";
 import { projectInvites } from "@viper/db/schema/project-invites";
-import { createHash } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import {
   expectError,
@@ -54,13 +54,20 @@ describe(`project members on ${testDriver} + ${testStoreKind}`, () => {
     expect(mail?.subject).toContain("Invited");
     expect(mail?.bodyText).toContain("http://localhost:5173/invites/accept?token=");
     const token = await inviteTokenFor(server.db, invitee.email);
-    const rows = await server.db.select().from(projectInvites).where(eq(projectInvites.id, invite.id));
+    const rows = await server.db
+      .select()
+      .from(projectInvites)
+      .where(eq(projectInvites.id, invite.id));
     expect(rows[0]?.tokenHash).toBe(createHash("sha256").update(token).digest("hex"));
     expect(JSON.stringify(rows)).not.toContain(token);
     expect(await owner.api.members.listInvites.query({ projectId: project.id })).toEqual([invite]);
 
     const preview = await invitee.api.members.previewInvite.query({ token });
-    expect(preview).toMatchObject({ projectName: "Invited", role: "developer", forThisAccount: true });
+    expect(preview).toMatchObject({
+      projectName: "Invited",
+      role: "developer",
+      forThisAccount: true,
+    });
     expect(await invitee.api.members.acceptInvite.mutate({ token })).toEqual({
       projectId: project.id,
       role: "developer",
@@ -71,20 +78,32 @@ describe(`project members on ${testDriver} + ${testStoreKind}`, () => {
       [owner.email, "owner"],
       [invitee.email, "developer"],
     ]);
-    expect((await invitee.api.projects.list.query()).map((listed) => listed.role)).toEqual(["developer"]);
-    await expectError(invitee.api.members.acceptInvite.mutate({ token }), { appCode: "INVITE_INVALID" });
+    expect((await invitee.api.projects.list.query()).map((listed) => listed.role)).toEqual([
+      "developer",
+    ]);
+    await expectError(invitee.api.members.acceptInvite.mutate({ token }), {
+      appCode: "INVITE_INVALID",
+    });
     expect(await owner.api.members.listInvites.query({ projectId: project.id })).toEqual([]);
   });
 
   test("only a signed-in, verified account with the invited address can accept", async () => {
     const project = await newProject();
     const unverified = await signUpUnverified(server);
-    await owner.api.members.invite.mutate({ projectId: project.id, email: unverified.email, role: "viewer" });
+    await owner.api.members.invite.mutate({
+      projectId: project.id,
+      email: unverified.email,
+      role: "viewer",
+    });
     const token = await inviteTokenFor(server.db, unverified.email);
     const stranger = await signUp(server, "stranger");
 
-    await expectError(server.client().members.acceptInvite.mutate({ token }), { appCode: "UNAUTHENTICATED" });
-    await expectError(unverified.api.members.acceptInvite.mutate({ token }), { appCode: "EMAIL_NOT_VERIFIED" });
+    await expectError(server.client().members.acceptInvite.mutate({ token }), {
+      appCode: "UNAUTHENTICATED",
+    });
+    await expectError(unverified.api.members.acceptInvite.mutate({ token }), {
+      appCode: "EMAIL_NOT_VERIFIED",
+    });
     await expectError(stranger.api.members.acceptInvite.mutate({ token }), {
       code: "FORBIDDEN",
       appCode: "INVITE_EMAIL_MISMATCH",
@@ -103,30 +122,54 @@ describe(`project members on ${testDriver} + ${testStoreKind}`, () => {
     const late = await signUp(server, "late");
     const withdrawn = await signUp(server, "withdrawn");
 
-    await owner.api.members.invite.mutate({ projectId: project.id, email: late.email, role: "viewer" });
+    await owner.api.members.invite.mutate({
+      projectId: project.id,
+      email: late.email,
+      role: "viewer",
+    });
     const lateToken = await inviteTokenFor(server.db, late.email);
     await server.db
       .update(projectInvites)
       .set({ expiresAt: new Date(Date.now() - 1000) })
       .where(eq(projectInvites.email, late.email));
-    await expectError(late.api.members.acceptInvite.mutate({ token: lateToken }), { appCode: "INVITE_INVALID" });
-    await expectError(late.api.members.previewInvite.query({ token: lateToken }), { appCode: "INVITE_INVALID" });
+    await expectError(late.api.members.acceptInvite.mutate({ token: lateToken }), {
+      appCode: "INVITE_INVALID",
+    });
+    await expectError(late.api.members.previewInvite.query({ token: lateToken }), {
+      appCode: "INVITE_INVALID",
+    });
 
-    const invite = await owner.api.members.invite.mutate({ projectId: project.id, email: withdrawn.email, role: "viewer" });
+    const invite = await owner.api.members.invite.mutate({
+      projectId: project.id,
+      email: withdrawn.email,
+      role: "viewer",
+    });
     const withdrawnToken = await inviteTokenFor(server.db, withdrawn.email);
-    expect(await owner.api.members.revokeInvite.mutate({ projectId: project.id, inviteId: invite.id })).toEqual({
+    expect(
+      await owner.api.members.revokeInvite.mutate({ projectId: project.id, inviteId: invite.id }),
+    ).toEqual({
       revoked: true,
     });
     await expectError(withdrawn.api.members.acceptInvite.mutate({ token: withdrawnToken }), {
       appCode: "INVITE_INVALID",
     });
 
-    await owner.api.members.invite.mutate({ projectId: project.id, email: late.email, role: "viewer" });
+    await owner.api.members.invite.mutate({
+      projectId: project.id,
+      email: late.email,
+      role: "viewer",
+    });
     const first = await inviteTokenFor(server.db, late.email);
-    await owner.api.members.invite.mutate({ projectId: project.id, email: late.email, role: "admin" });
+    await owner.api.members.invite.mutate({
+      projectId: project.id,
+      email: late.email,
+      role: "admin",
+    });
     const second = await inviteTokenFor(server.db, late.email);
     expect(await owner.api.members.listInvites.query({ projectId: project.id })).toHaveLength(1);
-    await expectError(late.api.members.acceptInvite.mutate({ token: first }), { appCode: "INVITE_INVALID" });
+    await expectError(late.api.members.acceptInvite.mutate({ token: first }), {
+      appCode: "INVITE_INVALID",
+    });
     expect((await late.api.members.acceptInvite.mutate({ token: second })).role).toBe("admin");
   });
 
@@ -136,16 +179,32 @@ describe(`project members on ${testDriver} + ${testStoreKind}`, () => {
     await addMember(server, owner, project.id, member, "viewer");
 
     await expectError(
-      owner.api.members.invite.mutate({ projectId: project.id, email: member.email, role: "admin" }),
+      owner.api.members.invite.mutate({
+        projectId: project.id,
+        email: member.email,
+        role: "admin",
+      }),
       { code: "CONFLICT", appCode: "ALREADY_MEMBER" },
     );
-    await owner.api.members.invite.mutate({ projectId: project.id, email: "third@example.com", role: "viewer" });
+    await owner.api.members.invite.mutate({
+      projectId: project.id,
+      email: "third@example.com",
+      role: "viewer",
+    });
     await expectError(
-      owner.api.members.invite.mutate({ projectId: project.id, email: "fourth@example.com", role: "viewer" }),
+      owner.api.members.invite.mutate({
+        projectId: project.id,
+        email: "fourth@example.com",
+        role: "viewer",
+      }),
       { appCode: "LIMIT_REACHED" },
     );
     await expectError(
-      owner.api.members.invite.mutate({ projectId: project.id, email: "x@example.com", role: "owner" as "admin" }),
+      owner.api.members.invite.mutate({
+        projectId: project.id,
+        email: "x@example.com",
+        role: "owner" as "admin",
+      }),
       { appCode: "INVALID_INPUT" },
     );
   });
@@ -161,21 +220,37 @@ describe(`project members on ${testDriver} + ${testStoreKind}`, () => {
       appCode: "PROJECT_ROLE_REQUIRED",
     });
     expect(
-      await admin.api.members.changeRole.mutate({ projectId: project.id, userId: viewer.id, role: "developer" }),
+      await admin.api.members.changeRole.mutate({
+        projectId: project.id,
+        userId: viewer.id,
+        role: "developer",
+      }),
     ).toEqual({ userId: viewer.id, role: "developer" });
-    expect((await viewer.api.keys.create.mutate({ projectId: project.id, name: "now allowed" })).key.name).toBe(
-      "now allowed",
-    );
+    expect(
+      (await viewer.api.keys.create.mutate({ projectId: project.id, name: "now allowed" })).key
+        .name,
+    ).toBe("now allowed");
 
     await expectError(
-      admin.api.members.changeRole.mutate({ projectId: project.id, userId: owner.id, role: "viewer" }),
+      admin.api.members.changeRole.mutate({
+        projectId: project.id,
+        userId: owner.id,
+        role: "viewer",
+      }),
       { appCode: "PROJECT_ROLE_REQUIRED" },
     );
-    await expectError(admin.api.members.remove.mutate({ projectId: project.id, userId: owner.id }), {
-      appCode: "PROJECT_ROLE_REQUIRED",
-    });
     await expectError(
-      owner.api.members.changeRole.mutate({ projectId: project.id, userId: owner.id, role: "admin" }),
+      admin.api.members.remove.mutate({ projectId: project.id, userId: owner.id }),
+      {
+        appCode: "PROJECT_ROLE_REQUIRED",
+      },
+    );
+    await expectError(
+      owner.api.members.changeRole.mutate({
+        projectId: project.id,
+        userId: owner.id,
+        role: "admin",
+      }),
       { appCode: "OWNER_MUST_TRANSFER" },
     );
     await expectError(
@@ -183,10 +258,14 @@ describe(`project members on ${testDriver} + ${testStoreKind}`, () => {
       { appCode: "NOT_FOUND" },
     );
 
-    expect(await admin.api.members.remove.mutate({ projectId: project.id, userId: viewer.id })).toEqual({
+    expect(
+      await admin.api.members.remove.mutate({ projectId: project.id, userId: viewer.id }),
+    ).toEqual({
       removed: true,
     });
-    await expectError(viewer.api.projects.get.query({ projectId: project.id }), { appCode: "NOT_FOUND" });
+    await expectError(viewer.api.projects.get.query({ projectId: project.id }), {
+      appCode: "NOT_FOUND",
+    });
   });
 
   test("members leave on their own; the owner must hand the project over first", async () => {
@@ -194,8 +273,12 @@ describe(`project members on ${testDriver} + ${testStoreKind}`, () => {
     const developer = await signUp(server, "leaver");
     await addMember(server, owner, project.id, developer, "developer");
 
-    expect(await developer.api.members.leave.mutate({ projectId: project.id })).toEqual({ left: true });
-    await expectError(developer.api.members.list.query({ projectId: project.id }), { appCode: "NOT_FOUND" });
+    expect(await developer.api.members.leave.mutate({ projectId: project.id })).toEqual({
+      left: true,
+    });
+    await expectError(developer.api.members.list.query({ projectId: project.id }), {
+      appCode: "NOT_FOUND",
+    });
 
     await expectError(owner.api.members.leave.mutate({ projectId: project.id }), {
       code: "PRECONDITION_FAILED",

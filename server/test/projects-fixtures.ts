@@ -52,15 +52,26 @@ export async function signUp(server: TestServer, label = "user"): Promise<TestUs
 }
 
 /** A signed-in user who has not verified their address. */
-export async function signUpUnverified(server: TestServer, label = "unverified"): Promise<TestUser> {
+export async function signUpUnverified(
+  server: TestServer,
+  label = "unverified",
+): Promise<TestUser> {
   const email = uniqueEmail(label);
   const anonymous = server.client();
   await anonymous.auth.register.mutate({ email, password: goodPassword });
-  const signedIn = await anonymous.auth.signIn.mutate({ email, password: goodPassword, mode: "token" });
+  const signedIn = await anonymous.auth.signIn.mutate({
+    email,
+    password: goodPassword,
+    mode: "token",
+  });
   if (!signedIn.tokens) {
     throw new Error("token mode returned no tokens");
   }
-  return { id: signedIn.user.id, email, api: server.client({ token: signedIn.tokens.accessToken }) };
+  return {
+    id: signedIn.user.id,
+    email,
+    api: server.client({ token: signedIn.tokens.accessToken }),
+  };
 }
 
 /** The token in the newest invitation mail to an address, as the invitee clicks it. */
@@ -88,7 +99,9 @@ export async function addMember(
   role: "admin" | "developer" | "viewer",
 ): Promise<void> {
   await inviter.api.members.invite.mutate({ projectId, email: member.email, role });
-  await member.api.members.acceptInvite.mutate({ token: await inviteTokenFor(server.db, member.email) });
+  await member.api.members.acceptInvite.mutate({
+    token: await inviteTokenFor(server.db, member.email),
+  });
 }
 
 /** Records every key-invalidation message, so a test can wait for the ones it expects. */
@@ -104,7 +117,9 @@ export async function watchInvalidations(store: KeyValueStore) {
       const deadline = Date.now() + 5_000;
       while (!hashes.every((hash) => seen.includes(hash))) {
         if (Date.now() > deadline) {
-          throw new Error(`invalidations not seen: ${hashes.filter((hash) => !seen.includes(hash)).join(", ")}`);
+          throw new Error(
+            `invalidations not seen: ${hashes.filter((hash) => !seen.includes(hash)).join(", ")}`,
+          );
         }
         await Bun.sleep(10);
       }

@@ -39,7 +39,12 @@ describe(`projects on ${testDriver} + ${testStoreKind}`, () => {
       note: "production",
     });
 
-    expect(created).toMatchObject({ name: "My dApp", role: "owner", tier: "free", chainIds: ["0021", "0022"] });
+    expect(created).toMatchObject({
+      name: "My dApp",
+      role: "owner",
+      tier: "free",
+      chainIds: ["0021", "0022"],
+    });
     const mine = await owner.api.projects.list.query();
     expect(mine.map((project) => project.id)).toContain(created.id);
     const details = await owner.api.projects.get.query({ projectId: created.id });
@@ -75,21 +80,33 @@ describe(`projects on ${testDriver} + ${testStoreKind}`, () => {
     expect(badZone.issues?.[0]?.path).toEqual(["defaultZone"]);
 
     const badOrigin = await expectError(
-      owner.api.projects.create.mutate({ name: "x", allowedOrigins: ["https://ok.example", "https://a.example/path"] }),
+      owner.api.projects.create.mutate({
+        name: "x",
+        allowedOrigins: ["https://ok.example", "https://a.example/path"],
+      }),
       { appCode: "INVALID_INPUT" },
     );
     expect(badOrigin.issues?.[0]?.path).toEqual(["allowedOrigins", 1]);
     expect(badOrigin.issues?.[0]?.message).toContain("https://a.example/path");
 
-    await expectError(owner.api.projects.create.mutate({ name: "   " }), { appCode: "INVALID_INPUT" });
+    await expectError(owner.api.projects.create.mutate({ name: "   " }), {
+      appCode: "INVALID_INPUT",
+    });
   });
 
   test("an admin updates settings and chains; the relay is told about the project's keys", async () => {
-    const project = await owner.api.projects.create.mutate({ name: "Settings", chains: ["eth-mainnet"] });
+    const project = await owner.api.projects.create.mutate({
+      name: "Settings",
+      chains: ["eth-mainnet"],
+    });
     const { secret } = await owner.api.keys.create.mutate({ projectId: project.id, name: "main" });
     const watcher = await watchInvalidations(server.store);
 
-    const renamed = await owner.api.projects.update.mutate({ projectId: project.id, name: "Renamed", note: null });
+    const renamed = await owner.api.projects.update.mutate({
+      projectId: project.id,
+      name: "Renamed",
+      note: null,
+    });
     expect(renamed).toMatchObject({ name: "Renamed", note: null });
     const updated = await owner.api.projects.update.mutate({
       projectId: project.id,
@@ -98,7 +115,11 @@ describe(`projects on ${testDriver} + ${testStoreKind}`, () => {
       defaultZone: "0003",
     });
 
-    expect(updated).toMatchObject({ chainIds: ["0022", "0023"], allowedOrigins: ["*.example.com"], defaultZone: "0003" });
+    expect(updated).toMatchObject({
+      chainIds: ["0022", "0023"],
+      allowedOrigins: ["*.example.com"],
+      defaultZone: "0003",
+    });
     await watcher.waitFor([hashApiKey(secret)]);
     // The rename alone changed nothing the relay reads, so it published nothing.
     expect(watcher.seen).toEqual([hashApiKey(secret)]);
@@ -106,7 +127,10 @@ describe(`projects on ${testDriver} + ${testStoreKind}`, () => {
   });
 
   test("the RPC URLs use the relay's public address, a placeholder or a masked key, never a secret", async () => {
-    const project = await owner.api.projects.create.mutate({ name: "Urls", chains: ["eth-mainnet", "polygon"] });
+    const project = await owner.api.projects.create.mutate({
+      name: "Urls",
+      chains: ["eth-mainnet", "polygon"],
+    });
     const { key, secret } = await owner.api.keys.create.mutate({
       projectId: project.id,
       name: "web",
@@ -149,7 +173,10 @@ describe(`projects on ${testDriver} + ${testStoreKind}`, () => {
 
   test("deleting a project revokes its keys at once, removes its team and keeps its usage", async () => {
     const member = await signUp(server, "member");
-    const project = await owner.api.projects.create.mutate({ name: "Doomed", chains: ["eth-mainnet"] });
+    const project = await owner.api.projects.create.mutate({
+      name: "Doomed",
+      chains: ["eth-mainnet"],
+    });
     await addMember(server, owner, project.id, member, "developer");
     const first = await owner.api.keys.create.mutate({ projectId: project.id, name: "a" });
     const second = await member.api.keys.create.mutate({ projectId: project.id, name: "b" });
@@ -158,7 +185,11 @@ describe(`projects on ${testDriver} + ${testStoreKind}`, () => {
       keyId: second.key.id,
       graceSeconds: 3600,
     });
-    await owner.api.members.invite.mutate({ projectId: project.id, email: "later@example.com", role: "viewer" });
+    await owner.api.members.invite.mutate({
+      projectId: project.id,
+      email: "later@example.com",
+      role: "viewer",
+    });
     await server.db.insert(relayLogs).values({
       id: crypto.randomUUID(),
       createdAt: new Date(),
@@ -171,22 +202,36 @@ describe(`projects on ${testDriver} + ${testStoreKind}`, () => {
     });
     const watcher = await watchInvalidations(server.store);
 
-    expect(await owner.api.projects.delete.mutate({ projectId: project.id })).toEqual({ deleted: true });
+    expect(await owner.api.projects.delete.mutate({ projectId: project.id })).toEqual({
+      deleted: true,
+    });
 
     await watcher.waitFor([first.secret, second.secret, regenerated.secret].map(hashApiKey));
     await watcher.stop();
     const keys = await server.db.select().from(apiKeys).where(eq(apiKeys.projectId, project.id));
     expect(keys.map((key) => key.revokedAt !== null)).toEqual([true, true]);
     expect(keys.map((key) => key.previousKeyHash)).toEqual([null, null]);
-    expect(await server.db.select().from(projectMembers).where(eq(projectMembers.projectId, project.id))).toEqual([]);
-    expect(await server.db.select().from(projectInvites).where(eq(projectInvites.projectId, project.id))).toEqual([]);
-    expect(await server.db.select().from(relayLogs).where(eq(relayLogs.projectId, project.id))).toHaveLength(1);
+    expect(
+      await server.db.select().from(projectMembers).where(eq(projectMembers.projectId, project.id)),
+    ).toEqual([]);
+    expect(
+      await server.db.select().from(projectInvites).where(eq(projectInvites.projectId, project.id)),
+    ).toEqual([]);
+    expect(
+      await server.db.select().from(relayLogs).where(eq(relayLogs.projectId, project.id)),
+    ).toHaveLength(1);
     const [row] = await server.db.select().from(projects).where(eq(projects.id, project.id));
     expect(row?.deletedAt).toBeInstanceOf(Date);
 
-    expect((await owner.api.projects.list.query()).map((listed) => listed.id)).not.toContain(project.id);
-    await expectError(owner.api.projects.get.query({ projectId: project.id }), { appCode: "NOT_FOUND" });
-    await expectError(member.api.keys.list.query({ projectId: project.id }), { appCode: "NOT_FOUND" });
+    expect((await owner.api.projects.list.query()).map((listed) => listed.id)).not.toContain(
+      project.id,
+    );
+    await expectError(owner.api.projects.get.query({ projectId: project.id }), {
+      appCode: "NOT_FOUND",
+    });
+    await expectError(member.api.keys.list.query({ projectId: project.id }), {
+      appCode: "NOT_FOUND",
+    });
   });
 
   test("one account owns a bounded number of projects", async () => {
@@ -206,10 +251,16 @@ describe(`projects on ${testDriver} + ${testStoreKind}`, () => {
     const project = await owner.api.projects.create.mutate({ name: "Inheritance" });
     await addMember(server, owner, project.id, heir, "developer");
 
-    await expectError(owner.api.projects.transferOwnership.mutate({ projectId: project.id, userId: owner.id }), {
-      appCode: "CANNOT_CHANGE_SELF",
+    await expectError(
+      owner.api.projects.transferOwnership.mutate({ projectId: project.id, userId: owner.id }),
+      {
+        appCode: "CANNOT_CHANGE_SELF",
+      },
+    );
+    const after = await owner.api.projects.transferOwnership.mutate({
+      projectId: project.id,
+      userId: heir.id,
     });
-    const after = await owner.api.projects.transferOwnership.mutate({ projectId: project.id, userId: heir.id });
 
     expect(after).toMatchObject({ ownerId: heir.id, role: "admin" });
     const members = await heir.api.members.list.query({ projectId: project.id });

@@ -130,7 +130,10 @@ function masksFor(prefix: number, wordCount: number): number[] {
 }
 
 /** Why a CIDR entry was refused, as a sentence for the user. */
-export type IpBlockProblem = "not an IP address or CIDR block" | "prefix out of range" | "host bits set";
+export type IpBlockProblem =
+  | "not an IP address or CIDR block"
+  | "prefix out of range"
+  | "host bits set";
 
 /** A parsed block, or the reason the text is not one. */
 export type IpBlockResult = { ok: true; block: IpBlock } | { ok: false; problem: IpBlockProblem };
@@ -141,7 +144,10 @@ export type IpBlockResult = { ok: true; block: IpBlock } | { ok: false; problem:
  * An IPv4-mapped IPv6 block of prefix 96 or more is the IPv4 block it covers, so it matches
  * IPv4 clients however the socket reports them.
  */
-export function parseIpBlock(text: string, options: { allowHostBits?: boolean } = {}): IpBlockResult {
+export function parseIpBlock(
+  text: string,
+  options: { allowHostBits?: boolean } = {},
+): IpBlockResult {
   const slash = text.indexOf("/");
   const addressText = slash === -1 ? text : text.slice(0, slash);
   const words = rawWordsOf(addressText);
@@ -170,7 +176,12 @@ function rawWordsOf(addressText: string): number[] | null {
   return word === null ? null : [word];
 }
 
-function blockOf(version: 4 | 6, words: number[], prefix: number, allowHostBits: boolean): IpBlockResult {
+function blockOf(
+  version: 4 | 6,
+  words: number[],
+  prefix: number,
+  allowHostBits: boolean,
+): IpBlockResult {
   const masks = masksFor(prefix, words.length);
   const network = words.map((word, index) => (word & (masks[index] ?? 0)) >>> 0);
   if (!allowHostBits && network.some((word, index) => word !== words[index])) {
@@ -186,7 +197,7 @@ export function ipBlockContains(block: IpBlock, address: IpAddress): boolean {
   }
   for (let index = 0; index < block.network.length; index++) {
     const word = address.words[index] ?? 0;
-    if (((word & (block.masks[index] ?? 0)) >>> 0) !== block.network[index]) {
+    if ((word & (block.masks[index] ?? 0)) >>> 0 !== block.network[index]) {
       return false;
     }
   }

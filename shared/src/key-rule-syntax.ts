@@ -18,7 +18,9 @@ export type OriginPattern =
       port: string;
     };
 
-export type ParseResult<T> = { ok: true; value: T; normalized: string } | { ok: false; problem: string };
+export type ParseResult<T> =
+  | { ok: true; value: T; normalized: string }
+  | { ok: false; problem: string };
 
 const otherSchemeOrigin = /^[a-z][a-z0-9+.-]*:\/\/[a-z0-9][a-z0-9.-]*$/;
 const wildcardForm = /^(?:(https?):\/\/)?\*\.([^*/?#@\s]+)$/;
@@ -40,10 +42,13 @@ export function parseOriginPattern(text: string): ParseResult<OriginPattern> {
   if (!/^https?:\/\//.test(trimmed)) {
     return otherSchemeOrigin.test(trimmed)
       ? { ok: true, value: { kind: "exact", origin: trimmed }, normalized: trimmed }
-      : { ok: false, problem: "an origin is scheme://host[:port], such as https://app.example.com" };
+      : {
+          ok: false,
+          problem: "an origin is scheme://host[:port], such as https://app.example.com",
+        };
   }
   const url = urlOf(trimmed);
-  if (!url || url.pathname !== "/" || url.search || url.hash || url.username || url.password) {
+  if (url?.pathname !== "/" || url.search || url.hash || url.username || url.password) {
     return { ok: false, problem: "an origin is scheme://host[:port], without path or query" };
   }
   return { ok: true, value: { kind: "exact", origin: url.origin }, normalized: url.origin };
@@ -60,7 +65,7 @@ function parseWildcard(trimmed: string): ParseResult<OriginPattern> {
     return { ok: false, problem: "name the scheme to name a port: https://*.example.com:8443" };
   }
   const url = urlOf(`${scheme ?? "https"}://x.${rest}`);
-  if (!url || url.pathname !== "/" || url.search || url.hash || !url.hostname.startsWith("x.")) {
+  if (url?.pathname !== "/" || url.search || url.hash || !url.hostname.startsWith("x.")) {
     return { ok: false, problem: "a wildcard is *.example.com or https://*.example.com" };
   }
   const hostSuffix = url.hostname.slice(1);

@@ -29,7 +29,10 @@ export interface NewKeyInput {
  * concurrent creations cannot both take the last free place. Returns the secret, which exists
  * nowhere else: only its hash is stored.
  */
-export async function createKey(db: Database, input: NewKeyInput): Promise<{ key: KeyView; secret: string }> {
+export async function createKey(
+  db: Database,
+  input: NewKeyInput,
+): Promise<{ key: KeyView; secret: string }> {
   const generated = generateApiKey();
   const row = await db.transaction(async (tx) => {
     const tier = await lockProject(tx, input.projectId);

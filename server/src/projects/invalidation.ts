@@ -1,5 +1,5 @@
-import type { Logger } from "@viper/shared/logger";
 import { invalidateKeyHashes } from "@viper/shared/key-invalidation";
+import type { Logger } from "@viper/shared/logger";
 import type { KeyValueStore } from "@viper/shared/store";
 import { describeError } from "../errors.ts";
 

@@ -108,7 +108,12 @@ export async function createInvite(
 /** An open invitation by its token, with its project; INVITE_INVALID when there is none. */
 export async function findOpenInvite(db: Pick<Database, "select">, token: string) {
   const [row] = await db
-    .select({ invite: projectInvites, projectName: projects.name, inviterName: users.name, inviterEmail: users.email })
+    .select({
+      invite: projectInvites,
+      projectName: projects.name,
+      inviterName: users.name,
+      inviterEmail: users.email,
+    })
     .from(projectInvites)
     .innerJoin(projects, eq(projects.id, projectInvites.projectId))
     .leftJoin(users, eq(users.id, projectInvites.invitedBy))
@@ -147,7 +152,9 @@ export async function acceptInvite(
       .onConflictDoNothing()
       .returning({ role: projectMembers.role });
     if (joined.length === 0) {
-      throw new AppError("ALREADY_MEMBER", { message: "You are already a member of this project." });
+      throw new AppError("ALREADY_MEMBER", {
+        message: "You are already a member of this project.",
+      });
     }
     // Conditional, so of two simultaneous acceptances only one uses the invitation.
     const used = await tx

@@ -40,7 +40,9 @@ export function toKeyView(key: ApiKey, now: Date = new Date()): KeyView {
     rules: key.rules,
     expiresAt: key.expiresAt?.toISOString() ?? null,
     revokedAt: key.revokedAt?.toISOString() ?? null,
-    previousSecretValidUntil: graceActive ? (key.previousKeyExpiresAt?.toISOString() ?? null) : null,
+    previousSecretValidUntil: graceActive
+      ? (key.previousKeyExpiresAt?.toISOString() ?? null)
+      : null,
     createdBy: key.createdBy,
     createdAt: key.createdAt.toISOString(),
     updatedAt: key.updatedAt.toISOString(),

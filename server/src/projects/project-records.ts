@@ -45,14 +45,20 @@ export async function createProject(db: Database, input: NewProjectInput): Promi
     if (!project) {
       throw new Error("project insert returned no row");
     }
-    await tx.insert(projectMembers).values({ projectId: project.id, userId: input.ownerId, role: "owner" });
+    await tx
+      .insert(projectMembers)
+      .values({ projectId: project.id, userId: input.ownerId, role: "owner" });
     await replaceChains(tx, project.id, input.chainIds);
     return project;
   });
 }
 
 /** Makes the project's chains exactly these. */
-async function replaceChains(tx: Transaction, projectId: string, chainIds: string[]): Promise<void> {
+async function replaceChains(
+  tx: Transaction,
+  projectId: string,
+  chainIds: string[],
+): Promise<void> {
   await tx
     .delete(projectChains)
     .where(

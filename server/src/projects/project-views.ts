@@ -26,7 +26,11 @@ export interface ProjectDetails extends ProjectSummary {
   updatedAt: string;
 }
 
-export function toProjectSummary(project: Project, role: ProjectRole, chainIds: string[]): ProjectSummary {
+export function toProjectSummary(
+  project: Project,
+  role: ProjectRole,
+  chainIds: string[],
+): ProjectSummary {
   return {
     id: project.id,
     name: project.name,

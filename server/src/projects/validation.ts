@@ -29,7 +29,9 @@ export const chainListSchema = z
   .transform((names) => [...new Set(names)]);
 
 /** A list of entries each checked by a parser; stored in the parser's normalized form. */
-function patternList(parse: (text: string) => { ok: true; normalized: string } | { ok: false; problem: string }) {
+function patternList(
+  parse: (text: string) => { ok: true; normalized: string } | { ok: false; problem: string },
+) {
   const entry = z
     .string()
     .max(200)
@@ -79,7 +81,10 @@ export const keyRulesSchema = z
 export type KeyRulesInput = z.infer<typeof keyRulesSchema>;
 
 /** The rules to store: empty lists and a null rate are left out, as "no restriction". */
-export function toStoredRules(input: KeyRulesInput, allowedChainIds: string[] | undefined): ApiKeyRules {
+export function toStoredRules(
+  input: KeyRulesInput,
+  allowedChainIds: string[] | undefined,
+): ApiKeyRules {
   const rules: ApiKeyRules = {};
   if (allowedChainIds?.length) {
     rules.allowedChains = allowedChainIds;
