@@ -1,5 +1,11 @@
-import { ed25519 } from "@noble/curves/ed25519.js";
-import { randomBytes } from "@noble/hashes/utils.js";
+import { type KeyObject, randomBytes } from "node:crypto";
+import {
+  privateKeyObject,
+  publicKeyFromSeed,
+  publicKeyObject,
+  signBytes,
+  verifyBytes,
+} from "./ed25519.ts";
 import { ProtocolError } from "./errors.ts";
 import { bytesToHex, decodeHex, hexToBytes, isHexOfLength, sha256Bytes } from "./hash.ts";
 
@@ -24,7 +30,7 @@ export function addressOf(publicKeyHex: string): string {
 }
 
 function keyPairFromSeed(seed: Uint8Array): KeyPair {
-  const publicKeyHex = bytesToHex(ed25519.getPublicKey(seed));
+  const publicKeyHex = bytesToHex(publicKeyFromSeed(seed));
   return {
     privateKeyHex: bytesToHex(seed) + publicKeyHex,
     publicKeyHex,
@@ -63,8 +69,11 @@ export function generateKeyPair(): KeyPair {
 /** Signs the 32 raw bytes of a hash (not its hex text) with ed25519; returns the signature hex. */
 export function signHash(hashHex: string, key: KeyPair): string {
   const hash = decodeHex(hashHex, HASH_BYTES, "hash");
-  const seed = decodeHex(key.privateKeyHex.slice(0, SEED_BYTES * 2), SEED_BYTES, "seed", "bad_key");
-  return bytesToHex(ed25519.sign(hash, seed));
+  const seedHex = key.privateKeyHex.slice(0, SEED_BYTES * 2);
+  const signer: KeyObject = privateKeyObject(seedHex, () =>
+    decodeHex(seedHex, SEED_BYTES, "seed", "bad_key"),
+  );
+  return bytesToHex(signBytes(hash, signer));
 }
 
 /**
@@ -84,9 +93,11 @@ export function verifyHashSignature(
     return false;
   }
   try {
-    return ed25519.verify(hexToBytes(signatureHex), hexToBytes(hashHex), hexToBytes(publicKeyHex), {
-      zip215: false,
-    });
+    return verifyBytes(
+      hexToBytes(hashHex),
+      hexToBytes(signatureHex),
+      publicKeyObject(publicKeyHex),
+    );
   } catch {
     return false;
   }
