@@ -22,19 +22,31 @@ const playwrightCounts = (output: string) => ({
   failed: Number(/^\s*(\d+) failed/m.exec(output)?.[1] ?? 0),
 });
 
+// bun:test would also pick up Playwright's *.spec.ts files, so it is given the packages by name.
+const unitTestPaths = ["./shared", "./db", "./devnet", "./relay", "./server", "./bench"];
+
 const steps: Step[] = [
   { name: "lint", command: ["bunx", "biome", "check", "."] },
   { name: "types", command: ["bunx", "tsc", "--noEmit", "-p", "tsconfig.json"] },
+  // Prometheus's own checker (Debian's prometheus package; .ci/run installs it when missing).
+  { name: "alert rules", command: ["promtool", "check", "rules", "ops/prometheus/alerts.yml"] },
   {
     name: "tests on PGlite and the in-process store",
-    command: ["bun", "test"],
+    command: ["bun", "test", ...unitTestPaths],
     env: { TEST_DB: "pglite", TEST_STORE: "memory" },
     count: bunCounts,
   },
   {
     name: "tests on Postgres and Redis",
-    command: ["bun", "test"],
+    command: ["bun", "test", ...unitTestPaths],
     env: { TEST_DB: "postgres", TEST_STORE: "redis" },
+    count: bunCounts,
+  },
+  {
+    // Stops and restarts the Postgres server the other tests use, so it runs alone, afterwards.
+    name: "relay logs through a Postgres outage",
+    command: ["bun", "test", "./relay/test/analytics-outage.test.ts"],
+    env: { TEST_DB: "postgres", TEST_STORE: "redis", TEST_POSTGRES_OUTAGE: "1" },
     count: bunCounts,
   },
   {

@@ -1,10 +1,11 @@
+import { metricsResponse } from "@viper/shared/metrics/registry";
 import { Elysia } from "elysia";
 import { type PortalErrorName, portalErrors, RelayError } from "./errors.ts";
 import { rpcError } from "./json-rpc.ts";
 import { healthRouteDoc, readyRouteDoc, relayDocs, rpcRouteDoc } from "./openapi.ts";
 import { checkReadiness } from "./readiness.ts";
 import { requestIdOf } from "./request-id.ts";
-import { baseHeaders, jsonResponse } from "./responses.ts";
+import { baseHeaders, callerOriginHeaders, jsonResponse } from "./responses.ts";
 import { handleRpc } from "./rpc-handler.ts";
 import { createRelayRuntime, type RelayDeps, type RelayRuntime } from "./runtime.ts";
 
@@ -50,13 +51,30 @@ export function createRelayApp(deps: RelayDeps) {
       }
       return jsonResponse(rpcError(null, name, requestId), portalErrors[name].status, requestId);
     })
+    .mapResponse(({ request, response, set }) => {
+      const origin = request.headers.get("origin");
+      if (origin === null) {
+        return;
+      }
+      const headers = callerOriginHeaders(origin);
+      if (!(response instanceof Response)) {
+        Object.assign(set.headers, headers);
+        return;
+      }
+      for (const [name, value] of Object.entries(headers)) {
+        response.headers.set(name, value);
+      }
+      return response;
+    })
     .use(relayDocs())
     .get("/health", () => ({ status: "ok" as const }), { detail: healthRouteDoc })
+    // Prometheus scrapes this; see docs/analytics.md for the series and ops/prometheus/.
+    .get("/metrics", () => metricsResponse(runtime.metrics.registry), { detail: { hide: true } })
     .get(
       "/ready",
       async ({ request }) => {
         const readiness = await checkReadiness(runtime);
-        const status = readiness.status === "ready" ? 200 : 503;
+        const status = readiness.status === "not_ready" ? 503 : 200;
         return jsonResponse(readiness, status, requestIdOf(request));
       },
       { detail: readyRouteDoc },

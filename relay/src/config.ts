@@ -7,6 +7,7 @@ import {
 } from "@viper/shared/config";
 import { keyPairFromPrivateKey } from "@viper/shared/protocol";
 import { z } from "zod";
+import { type RateLimitConfig, rateLimitConfigSchema } from "./rate-limit/config.ts";
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -14,6 +15,25 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const shortHexId = z
   .string()
   .regex(/^(?:[0-9a-f]{2}){1,4}$/, "must be 1 to 4 bytes of lower-case hex");
+
+/** RATE_LIMITS: JSON in the shape of rateLimitConfigSchema; absent or empty means the defaults. */
+const rateLimitsJson = optionalString().transform((text, ctx): RateLimitConfig => {
+  let value: unknown = {};
+  try {
+    value = text === undefined ? {} : JSON.parse(text);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+    return z.NEVER;
+  }
+  const parsed = rateLimitConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({ code: "custom", message: `${issue.path.join(".")}: ${issue.message}` });
+    }
+    return z.NEVER;
+  }
+  return parsed.data;
+});
 
 const dispatchUrls = z
   .string()
@@ -48,9 +68,24 @@ export const relayConfigSchema = z.object({
   VIPER_HEIGHT_POLL_MS: positiveInt(1_000),
   // How long a key record may be served from cache before it is read again.
   KEY_CACHE_TTL_MS: positiveInt(30_000),
+  // Where relay rows wait while the database is away (one folder per relay instance); empty: in
+  // memory only.
+  RELAY_LOG_SPOOL_DIR: z.string().default(".data/relay-log-spool"),
+  // Tiers, method costs and bursts (README, "Rate limits"). Listed before the switch below:
+  // bench/src/relay-seams.ts takes the first setting named like RATE_LIMIT as this one.
+  RATE_LIMITS: rateLimitsJson,
+  // While Redis is down: degrade (each instance limits on its own) or refuse every request.
+  // Overrides RATE_LIMITS.onRedisDown when set.
+  RATE_LIMIT_ON_REDIS_DOWN: z.enum(["degrade", "refuse"]).optional(),
 });
 
 export type RelayConfig = z.infer<typeof relayConfigSchema>;
+
+/** The rate limiter's settings: RATE_LIMITS with the RATE_LIMIT_ON_REDIS_DOWN switch applied. */
+export function rateLimitConfigOf(config: RelayConfig): RateLimitConfig {
+  const onRedisDown = config.RATE_LIMIT_ON_REDIS_DOWN ?? config.RATE_LIMITS.onRedisDown;
+  return { ...config.RATE_LIMITS, onRedisDown };
+}
 
 function isPrivateKey(hex: string): boolean {
   try {

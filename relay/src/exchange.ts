@@ -1,4 +1,5 @@
 import type { Logger } from "@viper/shared/logger";
+import type { RelayMetrics } from "@viper/shared/metrics/relay-metrics";
 import type { PortalErrorName } from "./errors.ts";
 import { portalErrors } from "./errors.ts";
 import type { RpcBody } from "./json-rpc.ts";
@@ -23,6 +24,10 @@ export interface Exchange {
   chainId: string | null;
   zone: string | null;
   servicer: string | null;
+  /** The rate limiter's headers, for every answer after the limiter saw the request. */
+  rateLimitHeaders: Record<string, string>;
+  /** What the forwarded calls cost in compute units (billing); unset until they are known. */
+  computeUnits?: number;
 }
 
 /** How a request ended, for the usage row and the log. */
@@ -38,9 +43,13 @@ export function finishExchange(
   exchange: Exchange,
   end: ExchangeEnd,
   relayLogs: RelayLogWriter,
+  metrics?: RelayMetrics,
 ): void {
   const latencyMs = Math.max(0, Math.round(Date.now() - exchange.startedAt));
   const errorCode = end.errorName === null ? null : portalErrors[end.errorName].code;
+  const method = logMethodOf(exchange.body);
+  const status = end.errorName ?? "ok";
+  metrics?.observeRelay({ chain: exchange.chainId, status, method, latencyMs });
   relayLogs.add({
     createdAt: new Date(exchange.startedAt),
     requestId: exchange.requestId,
@@ -48,15 +57,16 @@ export function finishExchange(
     apiKeyId: exchange.key?.keyId ?? null,
     chainId: exchange.chainId,
     zone: exchange.zone,
-    method: logMethodOf(exchange.body),
+    method,
     batchSize: exchange.body?.items.length ?? 0,
-    status: end.errorName ?? "ok",
+    status,
     httpStatus: end.httpStatus,
     errorCode,
     latencyMs,
     servicer: exchange.servicer,
     bytesIn: exchange.bytesIn,
     bytesOut: end.bytesOut,
+    computeUnits: exchange.computeUnits ?? 0,
     origin: exchange.origin,
   });
   const fields = {

@@ -27,7 +27,13 @@ export interface RpcBody {
 export interface RpcErrorObject {
   jsonrpc: "2.0";
   id: JsonRpcId;
-  error: { code: number; message: string; data: { requestId: string } };
+  error: { code: number; message: string; data: { requestId: string } & Record<string, unknown> };
+}
+
+/** A message and data fields that replace an error's fixed message and add to its data. */
+export interface RpcErrorDetail {
+  message: string;
+  data: Record<string, unknown>;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -80,10 +86,19 @@ export function expectsAnswer(item: RpcItem): boolean {
   return item.hasId || !item.valid;
 }
 
-/** The portal's error answer for one request. */
-export function rpcError(id: JsonRpcId, name: PortalErrorName, requestId: string): RpcErrorObject {
-  const { code, message } = portalErrors[name];
-  return { jsonrpc: "2.0", id, error: { code, message, data: { requestId } } };
+/**
+ * The portal's error answer for one request; `detail` replaces the fixed message and adds data
+ * fields (the rate limiter names the limit and when to retry).
+ */
+export function rpcError(
+  id: JsonRpcId,
+  name: PortalErrorName,
+  requestId: string,
+  detail?: RpcErrorDetail,
+): RpcErrorObject {
+  const { code } = portalErrors[name];
+  const message = detail?.message ?? portalErrors[name].message;
+  return { jsonrpc: "2.0", id, error: { code, message, data: { ...detail?.data, requestId } } };
 }
 
 /**
@@ -95,15 +110,16 @@ export function wholeRequestError(
   body: RpcBody | null,
   name: PortalErrorName,
   requestId: string,
+  detail?: RpcErrorDetail,
 ): RpcErrorObject | RpcErrorObject[] {
   if (body === null) {
-    return rpcError(null, name, requestId);
+    return rpcError(null, name, requestId, detail);
   }
   const answered = body.items.filter(expectsAnswer);
   if (!body.batch || answered.length === 0) {
-    return rpcError(answered[0]?.id ?? null, name, requestId);
+    return rpcError(answered[0]?.id ?? null, name, requestId, detail);
   }
-  return answered.map((item) => rpcError(item.id, name, requestId));
+  return answered.map((item) => rpcError(item.id, name, requestId, detail));
 }
 
 /** The first method named in the body, or "batch" for a batch; for the usage log. */

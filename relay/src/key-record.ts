@@ -24,6 +24,8 @@ export interface KeyRecord {
   projectOrigins: string[];
   /** The geo zone relays of this project go to. */
   defaultZone: string;
+  /** The project's tier (projects.tier), which picks its rate limits. */
+  tier: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function loadKeyRecord(db: Database, keyHash: string): Promise<KeyR
       projectDeletedAt: projects.deletedAt,
       projectOrigins: projects.allowedOrigins,
       defaultZone: projects.defaultZone,
+      tier: projects.tier,
       chainId: projectChains.chainId,
     })
     .from(apiKeys)
@@ -70,6 +73,7 @@ export async function loadKeyRecord(db: Database, keyHash: string): Promise<KeyR
     projectChains: [...new Set(chainIds)],
     projectOrigins: first.projectOrigins,
     defaultZone: first.defaultZone,
+    tier: first.tier,
   };
 }
 

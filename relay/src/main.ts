@@ -3,7 +3,7 @@ import { createLogger, type Logger } from "@viper/shared/logger";
 import { keyPairFromPrivateKey } from "@viper/shared/protocol";
 import { createStore, type KeyValueStore } from "@viper/shared/store";
 import { createRelayApp, type RelayApp } from "./app.ts";
-import { loadRelayConfig, type RelayConfig } from "./config.ts";
+import { loadRelayConfig, type RelayConfig, rateLimitConfigOf } from "./config.ts";
 
 /** Things a caller (a test, the dev launcher) already has and wants the relay to use. */
 export interface RelayOverrides {
@@ -79,8 +79,17 @@ export async function startRelay(
       servicerTimeoutMs: config.SERVICER_TIMEOUT_MS,
     },
     keyCacheTtlMs: config.KEY_CACHE_TTL_MS,
+    relayLog: { spoolDir: config.RELAY_LOG_SPOOL_DIR || null },
+    rateLimit: rateLimitConfigOf(config),
   });
   await app.decorator.relay.ready;
+  if (ownedDb) {
+    app.decorator.relay.metrics.watchDatabase({
+      kind: ownedDb.kind,
+      poolSize: config.DATABASE_POOL_SIZE,
+      ping: () => ownedDb.ping(),
+    });
+  }
   app.listen({
     hostname: config.RELAY_HOST,
     port: config.RELAY_PORT,

@@ -77,16 +77,26 @@ const schemas = {
     type: "object",
     required: ["status", "checks"],
     properties: {
-      status: { type: "string", enum: ["ready", "not_ready"] },
+      status: {
+        type: "string",
+        enum: ["ready", "degraded", "not_ready"],
+        description: "degraded (HTTP 200): serving, but rate limits count per instance",
+      },
       checks: {
         type: "object",
-        required: ["database", "store", "dispatcher"],
-        properties: Object.fromEntries(
-          ["database", "store", "dispatcher"].map((name) => [
-            name,
-            { type: "string", enum: ["ok", "unavailable"] },
-          ]),
-        ),
+        required: ["database", "store", "dispatcher", "rateLimiter"],
+        properties: {
+          ...Object.fromEntries(
+            ["database", "store", "dispatcher"].map((name) => [
+              name,
+              { type: "string", enum: ["ok", "unavailable"] },
+            ]),
+          ),
+          rateLimiter: {
+            type: "string",
+            enum: ["redis", "memory", "degraded-memory", "degraded-refusing"],
+          },
+        },
       },
     },
   },
@@ -140,7 +150,9 @@ export const rpcRouteDoc = {
     415: errorResponse("Content-Type is not application/json"),
     429: errorResponse("Rate limit exceeded (-32005)"),
     502: errorResponse("No servicer answered correctly"),
-    503: errorResponse("No session available, or the portal could not handle the request"),
+    503: errorResponse(
+      "No session available, the rate limiter is unavailable (-32023), or the portal could not handle the request",
+    ),
     504: errorResponse("The relay deadline passed"),
   },
 } as DocumentDecoration;
@@ -159,8 +171,15 @@ export const readyRouteDoc = {
   summary: "Readiness: database, store and dispatcher are reachable",
   tags: ["operations"],
   responses: {
-    200: { description: "Ready to relay", content: json(ref("Readiness")) },
-    503: { description: "A dependency is unavailable", content: json(ref("Readiness")) },
+    200: {
+      description:
+        "Ready to relay (status ready), or relaying with per-instance rate limits (degraded)",
+      content: json(ref("Readiness")),
+    },
+    503: {
+      description: "A dependency is unavailable, or the rate limiter refuses every request",
+      content: json(ref("Readiness")),
+    },
   },
 } as DocumentDecoration;
 

@@ -1,4 +1,5 @@
 import type { Logger } from "@viper/shared/logger";
+import type { RelayMetrics } from "@viper/shared/metrics/relay-metrics";
 import type { Aat, DispatchResponse, KeyPair, ViperNode } from "@viper/shared/protocol";
 import { DispatcherError } from "./dispatcher-client.ts";
 import { RelayError } from "./errors.ts";
@@ -12,6 +13,8 @@ export interface RelayerOptions {
   aat: Aat;
   client: KeyPair;
   servicerTimeoutMs: number;
+  /** Counts attempts per servicer (viper_servicer_attempts_total). */
+  metrics?: RelayMetrics;
 }
 
 /** One dApp request to relay. */
@@ -74,6 +77,12 @@ export class Relayer {
         aat: this.#options.aat,
         client: this.#options.client,
         timeoutMs: Math.min(this.#options.servicerTimeoutMs, remaining),
+      });
+      this.#options.metrics?.observeServicer({
+        chain: job.chain,
+        servicer: servicer.address,
+        outcome: result.kind === "failed" ? result.reason : result.kind,
+        latencyMs: Date.now() - started,
       });
       if (result.kind === "ok") {
         this.#options.health.recordSuccess(servicer, Date.now() - started);

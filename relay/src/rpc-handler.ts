@@ -6,6 +6,7 @@ import { type PortalErrorName, portalErrors, RelayError } from "./errors.ts";
 import { type Exchange, finishExchange } from "./exchange.ts";
 import { parseRpcBody, type RpcBody, rpcError, wholeRequestError } from "./json-rpc.ts";
 import type { KeyRecord } from "./key-record.ts";
+import { checkRateLimit } from "./rate-limiting.ts";
 import { isJsonContentType, readLimitedBody } from "./request-body.ts";
 import { requestIdOf } from "./request-id.ts";
 import { noContentResponse, rawJsonResponse } from "./responses.ts";
@@ -27,6 +28,9 @@ interface Answer {
 }
 
 const shortHexId = /^(?:[0-9a-f]{2}){1,4}$/;
+
+/** Refusals that count towards "many bad keys from one IP" (a key being guessed or replayed). */
+const refusedKeyErrors = new Set<PortalErrorName>(["unknown_key", "key_revoked", "key_expired"]);
 
 /**
  * Serves one dApp request end to end: read and parse the body, check key and chain, relay to a
@@ -52,6 +56,7 @@ export async function handleRpc(
     chainId: null,
     zone: null,
     servicer: null,
+    rateLimitHeaders: {},
   };
   let answer: Answer;
   try {
@@ -70,10 +75,14 @@ export async function handleRpc(
     exchange,
     { httpStatus: answer.status, errorName: answer.errorName, bytesOut },
     runtime.relayLogs,
+    runtime.metrics,
   );
+  if (answer.errorName !== null && refusedKeyErrors.has(answer.errorName)) {
+    void runtime.refusedKeys.noteRefusal(params.clientIp, answer.errorName);
+  }
   return answer.text === null
-    ? noContentResponse(requestId)
-    : rawJsonResponse(answer.text, answer.status, requestId);
+    ? noContentResponse(requestId, exchange.rateLimitHeaders)
+    : rawJsonResponse(answer.text, answer.status, requestId, exchange.rateLimitHeaders);
 }
 
 async function serve(
@@ -105,14 +114,18 @@ async function serve(
     origin: exchange.origin,
     clientIp: params.clientIp,
   });
-  // TODO: rate limiting (key tiers, rules.ratePerSecond) is not applied yet; the limiter in
-  // ./rate-limit/ is meant to run here, after authorization. Remove when it is wired in.
 
   const plan = planForward(body, text, (item) =>
     methodAllowed(key, item.method) ? null : "method_not_allowed",
   );
+  const methods = forwardedMethods(body, plan);
+  exchange.computeUnits = runtime.rateLimit.policy.costs.costOf(methods);
+  const rateLimited = await limitRate(runtime, exchange, key, methods);
   if (plan.data === null) {
     return answerRefusals(body, plan, exchange.requestId);
+  }
+  if (rateLimited !== null) {
+    return rateLimited;
   }
   const zone = shortHexId.test(key.defaultZone) ? key.defaultZone : runtime.deps.viper.defaultZone;
   exchange.zone = zone;
@@ -147,6 +160,40 @@ async function resolveChain(runtime: RelayRuntime, name: string): Promise<ChainI
     throw new RelayError("unknown_chain");
   }
   return chain;
+}
+
+/**
+ * Charges the request to its key, project and methods. Its headers go on whatever the request
+ * is answered with; the refusal's answer is returned when the limiter says no.
+ */
+async function limitRate(
+  runtime: RelayRuntime,
+  exchange: Exchange,
+  key: KeyRecord,
+  methods: string[],
+): Promise<Answer | null> {
+  const verdict = await checkRateLimit(runtime.rateLimit, key, methods);
+  runtime.metrics.countLimiterDecision(
+    verdict === null ? "bypassed" : (verdict.refusal?.errorName ?? "allowed"),
+  );
+  if (verdict === null) {
+    return null;
+  }
+  exchange.rateLimitHeaders = verdict.headers;
+  const { refusal } = verdict;
+  if (refusal === null) {
+    return null;
+  }
+  const detail = { message: refusal.message, data: refusal.data };
+  const body = wholeRequestError(exchange.body, refusal.errorName, exchange.requestId, detail);
+  return { status: refusal.status, text: JSON.stringify(body), errorName: refusal.errorName };
+}
+
+/** One method per call that goes upstream: what the limiter charges (a batch, the sum). */
+function forwardedMethods(body: RpcBody, plan: ForwardPlan): string[] {
+  return body.items.flatMap((item, index) =>
+    plan.refusals.has(index) || item.method === null ? [] : [item.method],
+  );
 }
 
 /** The answer when nothing is forwarded: the portal's errors for the refused items. */

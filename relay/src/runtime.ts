@@ -1,11 +1,15 @@
+import { RefusedKeyWatch } from "@viper/db/analytics/refused-key-watch";
 import type { Database } from "@viper/db/client";
 import type { Logger } from "@viper/shared/logger";
+import { RelayMetrics } from "@viper/shared/metrics/relay-metrics";
 import type { KeyPair } from "@viper/shared/protocol";
 import { signAat } from "@viper/shared/protocol";
 import type { KeyValueStore } from "@viper/shared/store";
 import { ChainDirectory } from "./chain-directory.ts";
 import { DispatcherClient } from "./dispatcher-client.ts";
 import { KeyCache } from "./key-cache.ts";
+import { parseRateLimitConfig, type RateLimitConfig } from "./rate-limit/config.ts";
+import { createRateLimiting, type RateLimiting } from "./rate-limiting.ts";
 import { RelayLogWriter } from "./relay-log-writer.ts";
 import { Relayer } from "./relayer.ts";
 import { ServicerHealth } from "./servicer-health.ts";
@@ -43,8 +47,15 @@ export interface RelayDeps {
   limits: RelayLimits;
   /** How long key records live in the shared store; 30 s when omitted. */
   keyCacheTtlMs?: number;
-  /** Relay log batching; defaults flush every 500 ms or 200 rows. */
-  relayLog?: { flushIntervalMs?: number; batchSize?: number };
+  /**
+   * Relay log batching; defaults flush every 500 ms or 200 rows. With `spoolDir`, rows wait on
+   * disk while the database is away instead of in memory.
+   */
+  relayLog?: { flushIntervalMs?: number; batchSize?: number; spoolDir?: string | null };
+  /** Where the relay's metrics go; a registry of its own when omitted. */
+  metrics?: RelayMetrics;
+  /** Tiers, costs and bursts (RATE_LIMITS); every default when omitted. */
+  rateLimit?: RateLimitConfig;
 }
 
 /** The relay's long-lived services, shared by every request of one app. */
@@ -57,7 +68,11 @@ export interface RelayRuntime {
   health: ServicerHealth;
   relayer: Relayer;
   relayLogs: RelayLogWriter;
-  /** Resolves once the key-invalidation subscription is live. */
+  metrics: RelayMetrics;
+  /** Counts refused keys per client IP and records a security event past a threshold. */
+  refusedKeys: RefusedKeyWatch;
+  rateLimit: RateLimiting;
+  /** Resolves once the key-invalidation subscription is live and the limits are read. */
   ready: Promise<void>;
   /** Stops timers and subscriptions and writes the buffered relay logs. */
   close(): Promise<void>;
@@ -66,7 +81,8 @@ export interface RelayRuntime {
 /** Builds the relay's services from its dependencies; starts no network server. */
 export function createRelayRuntime(deps: RelayDeps): RelayRuntime {
   const { db, store, logger, viper, limits } = deps;
-  const keys = new KeyCache({ db, store, logger, ttlMs: deps.keyCacheTtlMs ?? 30_000 });
+  const metrics = deps.metrics ?? new RelayMetrics();
+  const keys = new KeyCache({ db, store, logger, metrics, ttlMs: deps.keyCacheTtlMs ?? 30_000 });
   const dispatcher = new DispatcherClient({
     urls: viper.dispatchUrls,
     timeoutMs: limits.servicerTimeoutMs,
@@ -79,6 +95,7 @@ export function createRelayRuntime(deps: RelayDeps): RelayRuntime {
     numServicers: viper.numServicers,
     blocksPerSession: viper.blocksPerSession,
     pollIntervalMs: viper.heightPollMs ?? 1_000,
+    metrics,
   });
   const health = new ServicerHealth();
   const relayer = new Relayer({
@@ -87,16 +104,27 @@ export function createRelayRuntime(deps: RelayDeps): RelayRuntime {
     aat: signAat(viper.requestor.publicKeyHex, viper.client),
     client: viper.client,
     servicerTimeoutMs: limits.servicerTimeoutMs,
+    metrics,
   });
   const relayLogs = new RelayLogWriter({ db, logger, ...deps.relayLog });
-  const ready = keys.listen().catch((error: unknown) => {
+  metrics.watchLogWriter(() => relayLogs.stats());
+  metrics.watchServicerHealth(() => sessions.healthyServicers(health));
+  const rateLimit = createRateLimiting({
+    db,
+    store,
+    logger,
+    config: deps.rateLimit ?? parseRateLimitConfig(),
+  });
+  const listening = keys.listen().catch((error: unknown) => {
     logger.error({ err: error }, "key invalidation subscription failed");
   });
+  const ready = Promise.all([listening, rateLimit.ready]).then(() => undefined);
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       sessions.close();
       await keys.close();
+      await rateLimit.close();
       await relayLogs.stop();
     })();
     return closing;
@@ -110,6 +138,9 @@ export function createRelayRuntime(deps: RelayDeps): RelayRuntime {
     health,
     relayer,
     relayLogs,
+    metrics,
+    refusedKeys: new RefusedKeyWatch({ db, store, logger }),
+    rateLimit,
     ready,
     close,
   };

@@ -1,8 +1,10 @@
 import type { Logger } from "@viper/shared/logger";
+import type { RelayMetrics } from "@viper/shared/metrics/relay-metrics";
 import type { DispatchResponse } from "@viper/shared/protocol";
 import { dispatchResponseSchema, latestSessionHeight } from "@viper/shared/protocol";
 import type { KeyValueStore } from "@viper/shared/store";
 import type { DispatcherClient } from "./dispatcher-client.ts";
+import type { ServicerHealth } from "./servicer-health.ts";
 
 export interface SessionCacheOptions {
   dispatcher: DispatcherClient;
@@ -13,6 +15,8 @@ export interface SessionCacheOptions {
   blocksPerSession: number;
   /** How often the chain height is polled to notice that a session ended. */
   pollIntervalMs: number;
+  /** Counts dispatches (viper_session_refreshes_total). */
+  metrics?: RelayMetrics;
 }
 
 // Sessions are checked against the chain height before use, so the store entry only needs to
@@ -117,7 +121,19 @@ export class SessionCache {
     if (pending) {
       return pending;
     }
-    const work = this.#fetchSession(key, chain, zone).finally(() => this.#dispatching.delete(key));
+    const metrics = this.#options.metrics;
+    const work = this.#fetchSession(key, chain, zone)
+      .then(
+        (dispatch) => {
+          metrics?.countSessionRefresh(chain, "ok");
+          return dispatch;
+        },
+        (error: unknown) => {
+          metrics?.countSessionRefresh(chain, "error");
+          throw error;
+        },
+      )
+      .finally(() => this.#dispatching.delete(key));
     this.#dispatching.set(key, work);
     return work;
   }
@@ -223,6 +239,17 @@ export class SessionCache {
       }
     }
     return pollIntervalMs;
+  }
+
+  /** Per chain, the servicers of its cached sessions that `health` would pick now (metrics). */
+  healthyServicers(health: ServicerHealth): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const dispatch of this.#sessions.values()) {
+      const chain = dispatch.session.header.chain;
+      const healthy = dispatch.session.servicers.filter((node) => !health.isCooling(node)).length;
+      counts.set(chain, (counts.get(chain) ?? 0) + healthy);
+    }
+    return counts;
   }
 
   /** Stops polling. */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError } from "@viper/shared/config";
 import { generateKeyPair } from "@viper/shared/protocol";
-import { loadRelayConfig } from "../src/config.ts";
+import { loadRelayConfig, rateLimitConfigOf } from "../src/config.ts";
 
 const requestorKey = generateKeyPair().privateKeyHex;
 
@@ -70,5 +70,56 @@ describe("relay configuration", () => {
 
     expect(message).toContain("VIPER_REQUESTOR_PRIVATE_KEY");
     expect(message).not.toContain(secretLooking);
+  });
+
+  test("rate limits come from RATE_LIMITS, with the Redis switch on top", () => {
+    const viper = {
+      VIPER_DISPATCH_URLS: "http://127.0.0.1:8081",
+      VIPER_REQUESTOR_PRIVATE_KEY: requestorKey,
+    };
+    const tiers = { pro: { project: { perSecond: 300 }, key: { perSecond: 100, burst: 150 } } };
+
+    const defaults = rateLimitConfigOf(loadRelayConfig(viper));
+    const configured = rateLimitConfigOf(
+      loadRelayConfig({
+        ...viper,
+        RATE_LIMITS: JSON.stringify({ defaultTier: "pro", tiers, onRedisDown: "degrade" }),
+        RATE_LIMIT_ON_REDIS_DOWN: "refuse",
+      }),
+    );
+
+    expect(defaults).toMatchObject({ defaultTier: "free", onRedisDown: "degrade" });
+    expect(Object.keys(defaults.tiers)).toEqual(["free", "growth", "scale"]);
+    expect(configured).toMatchObject({
+      defaultTier: "pro",
+      tiers: { pro: { key: { perSecond: 100, burst: 150 }, methods: {} } },
+      burstSeconds: 2,
+      onRedisDown: "refuse",
+    });
+  });
+
+  test("a RATE_LIMITS that is not JSON, or names no such default tier, is refused at start", () => {
+    const viper = {
+      VIPER_DISPATCH_URLS: "http://127.0.0.1:8081",
+      VIPER_REQUESTOR_PRIVATE_KEY: requestorKey,
+    };
+    const messageOf = (env: Record<string, string>) => {
+      try {
+        loadRelayConfig({ ...viper, ...env });
+        return "";
+      } catch (error) {
+        return (error as ConfigError).message;
+      }
+    };
+
+    const notJson = messageOf({ RATE_LIMITS: "{tiers:" });
+    const noTier = messageOf({ RATE_LIMITS: JSON.stringify({ defaultTier: "gold" }) });
+    const badSwitch = messageOf({ RATE_LIMIT_ON_REDIS_DOWN: "ignore" });
+
+    expect(notJson).toContain("RATE_LIMITS: must be a JSON object");
+    expect(noTier).toContain(
+      "RATE_LIMITS: defaultTier: defaultTier must name one of the configured tiers",
+    );
+    expect(badSwitch).toContain("RATE_LIMIT_ON_REDIS_DOWN");
   });
 });

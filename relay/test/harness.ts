@@ -12,6 +12,7 @@ import { generateKeyPair } from "@viper/shared/protocol";
 import { type KeyValueStore, MemoryStore, RedisStore } from "@viper/shared/store";
 import pino, { type Logger } from "pino";
 import { createRelayApp, type RelayApp, type RelayLimits } from "../src/app.ts";
+import { parseRateLimitConfig, type RateLimitConfig } from "../src/rate-limit/config.ts";
 
 export const CHAIN_ID = "0021";
 export const CHAIN_SLUG = "eth-devnet";
@@ -45,7 +46,9 @@ export interface HarnessOptions {
   /** Project chains; the devnet chain when omitted. */
   projectChains?: string[];
   heightPollMs?: number;
-  relayLog?: { flushIntervalMs?: number; batchSize?: number };
+  relayLog?: { flushIntervalMs?: number; batchSize?: number; spoolDir?: string | null };
+  /** Rate limits; unlimitedRates when omitted, so tests about other things are never limited. */
+  rateLimit?: RateLimitConfig;
 }
 
 export interface Harness {
@@ -60,6 +63,14 @@ export interface Harness {
   apiKey: string;
   close(): Promise<void>;
 }
+
+/** Limits no test reaches: every project tier falls back to this one. */
+export const unlimitedRates: RateLimitConfig = parseRateLimitConfig({
+  defaultTier: "unlimited",
+  tiers: {
+    unlimited: { project: { perSecond: 1_000_000 }, key: { perSecond: 1_000_000 } },
+  },
+});
 
 export const defaultLimits: RelayLimits = {
   maxBodyBytes: 64 * 1024,
@@ -109,6 +120,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     limits: { ...defaultLimits, ...options.limits },
     relayLog: options.relayLog,
+    rateLimit: options.rateLimit ?? unlimitedRates,
   });
   await app.decorator.relay.ready;
   const close = async () => {

@@ -8,7 +8,11 @@ import {
   freePortUrl,
   type Harness,
   startHarness,
+  storeDriver,
 } from "./harness.ts";
+
+// The rate limiter shares buckets through Redis, or counts in this process on the memory store.
+const limiterMode = storeDriver === "redis" ? "redis" : "memory";
 
 let harness: Harness;
 
@@ -38,7 +42,7 @@ describe("health and readiness", () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
       status: "ready",
-      checks: { database: "ok", store: "ok", dispatcher: "ok" },
+      checks: { database: "ok", store: "ok", dispatcher: "ok", rateLimiter: limiterMode },
     });
   });
 
@@ -65,7 +69,12 @@ describe("health and readiness", () => {
       expect(answer.status).toBe(503);
       expect(answer.body).toEqual({
         status: "not_ready",
-        checks: { database: "ok", store: "ok", dispatcher: "unavailable" },
+        checks: {
+          database: "ok",
+          store: "ok",
+          dispatcher: "unavailable",
+          rateLimiter: limiterMode,
+        },
       });
     } finally {
       await app.decorator.relay.close();

@@ -4,7 +4,7 @@ import { limitEvents } from "@viper/db/schema/limit-events";
 import { createTestDatabase, type TestDatabase } from "@viper/db/testing";
 import { createLogger } from "@viper/shared/logger";
 import { createStore, type KeyValueStore } from "@viper/shared/store";
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { Redis } from "ioredis";
 import type { BucketSpec } from "../src/rate-limit/bucket-spec.ts";
 import { LimitEventRecorder } from "../src/rate-limit/limit-events.ts";
@@ -13,22 +13,6 @@ import { MemoryLimiter } from "../src/rate-limit/memory-limiter.ts";
 // TEST_STORE picks where the once-per-window claims live; the behaviour must be the same.
 const driver = process.env.TEST_STORE === "redis" ? "redis" : "memory";
 const redisUrl = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-// TODO: the migrations in db/migrations do not create limit_events yet; this is the SQL
-// drizzle-kit generates for db/src/schema/limit-events.ts. Drop it once a migration has it.
-const createLimitEvents = [
-  `create table if not exists "limit_events" (
-    "id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
-    "created_at" timestamp with time zone DEFAULT now() NOT NULL,
-    "project_id" uuid NOT NULL,
-    "api_key_id" uuid,
-    "bucket_kind" text NOT NULL,
-    "method" text,
-    "threshold" integer NOT NULL,
-    "window_start" timestamp with time zone NOT NULL
-  )`,
-  `create index if not exists "limit_events_project_time_idx" on "limit_events" using btree ("project_id","created_at")`,
-];
 
 interface LogLine {
   level: number;
@@ -49,9 +33,6 @@ describe(`limit events with claims in the ${driver} store`, () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    for (const statement of createLimitEvents) {
-      await database.db.execute(sql.raw(statement));
-    }
     store = createStore(driver === "redis" ? redisUrl : undefined, prefix);
   });
 

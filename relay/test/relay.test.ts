@@ -136,6 +136,6 @@ describe("relaying JSON-RPC to the chain", () => {
 
     expect(response.status).toBe(204);
     expect(response.headers.get("access-control-allow-methods")).toContain("POST");
-    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-allow-origin")).toBe("https://dapp.example");
   });
 });

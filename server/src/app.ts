@@ -1,6 +1,7 @@
 import type { AnyRouter } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { metricsResponse } from "@viper/shared/metrics/registry";
 import { sql } from "drizzle-orm";
 import { createContext } from "./context.ts";
 import { describeError } from "./errors.ts";
@@ -35,6 +36,7 @@ export async function createServerApp(
 ): Promise<ServerApp> {
   const services = await createServices(deps);
   const router = options.router ?? appRouter;
+  services.metrics.knowProcedures(Object.keys(router._def.procedures));
 
   async function handle(request: Request, client?: ClientAddress): Promise<Response> {
     const incomingId = request.headers.get("x-request-id");
@@ -50,6 +52,9 @@ export async function createServerApp(
     let response: Response;
     if (url.pathname === "/health") {
       response = await health(services);
+    } else if (url.pathname === "/metrics") {
+      // Prometheus scrapes this; see docs/analytics.md for the series.
+      response = await metricsResponse(services.metrics.registry);
     } else if (url.pathname === "/trpc" || url.pathname.startsWith("/trpc/")) {
       const facts = { requestId, ip: clientIp(services, request, client) };
       response = await fetchRequestHandler({

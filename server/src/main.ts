@@ -1,3 +1,4 @@
+import { startAnalyticsJobs } from "@viper/db/analytics/jobs";
 import { type DatabaseHandle, openDatabase } from "@viper/db/client";
 import { migrateDatabase } from "@viper/db/migrate";
 import { createLogger } from "@viper/shared/logger";
@@ -38,6 +39,10 @@ export async function startServer(
     const db = overrides.db ?? (await openOwnDatabase(config, owned));
     const store = overrides.store ?? openOwnStore(config, owned);
     const app = await createServerApp({ ...overrides, config, db, store, logger }, overrides);
+    // Usage rollups, daily partitions and retention (docs/analytics.md); stopped before the
+    // database closes.
+    const jobs = startAnalyticsJobs({ db, logger: logger.child({ job: "analytics" }) });
+    owned.push(() => jobs.stop());
     const server = Bun.serve({
       hostname: config.SERVER_HOST,
       port: config.SERVER_PORT,

@@ -1,11 +1,13 @@
 import { sql } from "drizzle-orm";
 import { adminRouter } from "./routers/admin.ts";
+import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
 import { googleRouter } from "./routers/google.ts";
 import { keysRouter } from "./routers/keys.ts";
 import { membersRouter } from "./routers/members.ts";
 import { profileRouter } from "./routers/profile.ts";
 import { projectsRouter } from "./routers/projects.ts";
+import { usageRouter } from "./routers/usage.ts";
 import { walletRouter } from "./routers/wallet.ts";
 import { publicProcedure, router } from "./trpc.ts";
 
@@ -34,6 +36,8 @@ export const appRouter = router({
   projects: projectsRouter,
   members: membersRouter,
   keys: keysRouter,
+  usage: usageRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,6 @@
 import type { Database } from "@viper/db/client";
 import type { Logger } from "@viper/shared/logger";
+import { ServerMetrics } from "@viper/shared/metrics/server-metrics";
 import type { KeyValueStore } from "@viper/shared/store";
 import { AccessTokens } from "./auth/access-tokens.ts";
 import { AccessTokenDenyList } from "./auth/deny-list.ts";
@@ -24,6 +25,8 @@ export interface ServerDeps {
   mail?: MailSender;
   /** Replaces the JWKS-based Web3Auth check (null turns Web3Auth off). */
   web3auth?: Web3AuthVerifier | null;
+  /** Where the server's metrics go; a registry of its own when omitted. */
+  metrics?: ServerMetrics;
 }
 
 /** The long-lived collaborators every request shares, built once per server. */
@@ -46,6 +49,8 @@ export interface Services {
   siwe: SiweVerifier;
   /** Null until WEB3AUTH_CLIENT_ID is set. */
   web3auth: Web3AuthVerifier | null;
+  /** Served at /metrics. */
+  metrics: ServerMetrics;
 }
 
 /** Builds the services from config; throws when a key or URL in config is unusable. */
@@ -106,6 +111,7 @@ export async function createServices(deps: ServerDeps): Promise<Services> {
       nonceTtlSeconds: config.SIWE_NONCE_TTL_SECONDS,
     }),
     web3auth: deps.web3auth === undefined ? createWeb3Auth(config) : deps.web3auth,
+    metrics: deps.metrics ?? new ServerMetrics(),
   };
 }
 

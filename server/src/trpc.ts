@@ -68,8 +68,20 @@ export const middleware = t.middleware;
 export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 
+/** Every procedure is timed and counted for /metrics, by name and result code. */
+const observedProcedure = t.procedure.use(async ({ ctx, path, next }) => {
+  const started = performance.now();
+  const result = await next();
+  ctx.services.metrics.observeProcedure({
+    procedure: path,
+    code: result.ok ? "OK" : result.error.code,
+    durationMs: performance.now() - started,
+  });
+  return result;
+});
+
 /** Anyone may call it; `ctx.user` is set when the request carries a valid credential. */
-export const publicProcedure = t.procedure;
+export const publicProcedure = observedProcedure;
 
 /** The context after authentication: a user and a session are guaranteed. */
 export type AuthedContext = Context & { user: AuthUser; session: AuthSession };
@@ -79,7 +91,7 @@ export type AuthedContext = Context & { user: AuthUser; session: AuthSession };
  * A presented but refused credential fails with its reason (TOKEN_EXPIRED, SESSION_REVOKED...),
  * no credential with UNAUTHENTICATED.
  */
-export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+export const authedProcedure = observedProcedure.use(({ ctx, next }) => {
   if (ctx.authFailure) {
     throw ctx.authFailure instanceof TRPCError
       ? ctx.authFailure

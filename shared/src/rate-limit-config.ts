@@ -9,7 +9,12 @@ import type { KeyValueStore } from "./store/index.ts";
  */
 export const rateLimitConfigChannel = "rate-limit-config";
 
-/** Where the configuration in force lives in the shared store. */
+/**
+ * Where the configuration in force lives in the shared store.
+ * TODO: it lives only there, so a Redis that loses its data sends the relays back to their
+ * RATE_LIMITS; move it to a database table (read by the relays at start and on each message)
+ * before operators depend on run-time limit changes surviving a Redis restart.
+ */
 export const rateLimitConfigStoreKey = "relay:rate-limit-config";
 
 /**

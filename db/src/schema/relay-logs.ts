@@ -9,7 +9,7 @@ export const relayLogs = pgTable(
   {
     // Made by the relay, so a batch retried after a lost answer inserts nothing twice.
     id: uuid("id").notNull(),
-    // Part of the key so the table can later be partitioned by day.
+    // Part of the key because the table is partitioned by day (db/src/analytics/partitions.ts).
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
     requestId: text("request_id").notNull(),
     projectId: uuid("project_id"),
@@ -26,12 +26,16 @@ export const relayLogs = pgTable(
     servicer: text("servicer"),
     bytesIn: integer("bytes_in").notNull().default(0),
     bytesOut: integer("bytes_out").notNull().default(0),
+    // What the request cost in compute units (the rate limiter's price); billing sums "ok" rows.
+    computeUnits: integer("compute_units").notNull().default(0),
     origin: text("origin"),
   },
   (t) => [
     primaryKey({ columns: [t.id, t.createdAt] }),
     // Usage pages read one project's rows over a time range.
     index("relay_logs_project_time_idx").on(t.projectId, t.createdAt),
+    // The rollup job reads closed minutes of every project by time.
+    index("relay_logs_created_at_idx").on(t.createdAt),
   ],
 );
 

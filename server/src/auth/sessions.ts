@@ -3,6 +3,7 @@ import { authSessions } from "@viper/db/schema/auth-sessions";
 import { and, eq, ne } from "drizzle-orm";
 import { z } from "zod";
 import type { Context } from "../context.ts";
+import { auditSignIn } from "../audit.ts";
 import { AppError } from "../errors.ts";
 import type { AuthedContext } from "../trpc.ts";
 import { toUserView, type UserView } from "../views.ts";
@@ -39,6 +40,7 @@ export async function startSession(
   ctx: Context,
   userId: string,
   mode: SignInMode,
+  method: "password" | "google" | "wallet" | "web3auth" = "password",
 ): Promise<SignInResult> {
   const { lucia, refreshTokens, accessTokens } = ctx.services;
   const user = await findUser(ctx.db, userId);
@@ -53,6 +55,7 @@ export async function startSession(
   const session = await lucia.createSession(user.id, { ip: ctx.ip, userAgent });
   const sessionId = publicSessionId(session.id);
   ctx.logger.info({ userId: user.id, mode }, "signed in");
+  await auditSignIn(ctx, { method, userId: user.id, succeeded: true, details: { mode } });
 
   if (mode === "cookie") {
     ctx.resHeaders.append("Set-Cookie", lucia.createSessionCookie(session.id).serialize());

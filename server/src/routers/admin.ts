@@ -1,8 +1,13 @@
+import { apiKeys } from "@viper/db/schema/api-keys";
+import { projects } from "@viper/db/schema/projects";
 import { users } from "@viper/db/schema/users";
-import { and, desc, eq, ilike, or, type SQL, sql } from "drizzle-orm";
+import { rateLimitConfigSchema } from "@viper/relay/rate-limit/config";
+import { publishRateLimitConfig, readRateLimitConfig } from "@viper/shared/rate-limit-config";
+import { and, desc, eq, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { endOtherSessions } from "../auth/sessions.ts";
 import { AppError } from "../errors.ts";
+import { hashesOf, publishKeyInvalidations } from "../projects/invalidation.ts";
 import { adminProcedure, router } from "../trpc.ts";
 import { toUserView } from "../views.ts";
 
@@ -99,5 +104,49 @@ export const adminRouter = router({
       }
       ctx.logger.info({ targetUserId: user.id }, "user enabled");
       return toUserView(user);
+    }),
+
+  /** The rate limits an admin put in force on the relays; null while they use their own. */
+  rateLimitConfig: adminProcedure.query(async ({ ctx }) => {
+    const text = await readRateLimitConfig(ctx.store);
+    return { config: text === null ? null : (JSON.parse(text) as unknown) };
+  }),
+
+  /**
+   * Puts rate limits (tiers, costs, bursts; the relay's RATE_LIMITS shape) in force on every
+   * relay within a second, or with null sends the relays back to their own RATE_LIMITS.
+   */
+  setRateLimitConfig: adminProcedure
+    .input(z.object({ config: rateLimitConfigSchema.nullable() }))
+    .mutation(async ({ ctx, input }) => {
+      const json = input.config === null ? null : JSON.stringify(input.config);
+      await publishRateLimitConfig(ctx.store, json);
+      ctx.logger.info({ cleared: json === null }, "rate limit config changed");
+      return { config: input.config };
+    }),
+
+  /**
+   * Moves a project to another tier. Its keys are dropped from the relays' caches, so the new
+   * tier's limits apply within a second. A tier the relays do not know gets their default tier.
+   */
+  setProjectTier: adminProcedure
+    .input(z.object({ projectId: z.uuid(), tier: z.string().trim().min(1).max(64) }))
+    .mutation(async ({ ctx, input }) => {
+      const [project] = await ctx.db
+        .update(projects)
+        .set({ tier: input.tier, updatedAt: new Date() })
+        .where(and(eq(projects.id, input.projectId), isNull(projects.deletedAt)))
+        .returning({ id: projects.id, tier: projects.tier });
+      if (!project) {
+        throw new AppError("NOT_FOUND", { message: "No such project." });
+      }
+
+      const keys = await ctx.db
+        .select({ keyHash: apiKeys.keyHash, previousKeyHash: apiKeys.previousKeyHash })
+        .from(apiKeys)
+        .where(eq(apiKeys.projectId, project.id));
+      await publishKeyInvalidations(ctx, keys.flatMap(hashesOf), "project tier changed");
+      ctx.logger.info({ projectId: project.id, tier: project.tier }, "project tier changed");
+      return project;
     }),
 });

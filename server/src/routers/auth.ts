@@ -3,6 +3,7 @@ import { createPasswordAccount, findPasswordAccount } from "../auth/accounts.ts"
 import { emailSchema } from "../auth/email.ts";
 import { currentPasswordSchema, newPasswordSchema } from "../auth/passwords.ts";
 import { endSession, signInModeSchema, startSession, type TokenPair } from "../auth/sessions.ts";
+import { auditSignIn } from "../audit.ts";
 import { AppError } from "../errors.ts";
 import { accountExistsMail } from "../mail/messages.ts";
 import { enforceRateLimit } from "../rate-limit.ts";
@@ -79,7 +80,10 @@ export const authRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const { signInLimiter, passwords } = ctx.services;
-      await signInLimiter.assertAllowed(input.email, ctx.ip);
+      await signInLimiter.assertAllowed(input.email, ctx.ip).catch((error: unknown) => {
+        ctx.services.metrics.countSignIn("password", "locked");
+        throw error;
+      });
 
       const account = await findPasswordAccount(ctx.db, input.email);
       const matches = account?.secretHash
@@ -89,6 +93,8 @@ export const authRouter = router({
       if (!account || !matches) {
         const locked = await signInLimiter.recordFailure(input.email, ctx.ip);
         ctx.logger.info({ locked }, "sign-in refused");
+        const details = { email: input.email, locked };
+        await auditSignIn(ctx, { method: "password", userId: account?.user.id ?? null, succeeded: false, details });
         throw new AppError("INVALID_CREDENTIALS");
       }
       await signInLimiter.recordSuccess(input.email);

@@ -99,6 +99,6 @@ export const googleRouter = router({
         }
         return { linked: true, user: toUserView(user), tokens: null };
       }
-      return { linked: false, ...(await startSession(ctx, userId, input.mode)) };
+      return { linked: false, ...(await startSession(ctx, userId, input.mode, "google")) };
     }),
 });

@@ -1,5 +1,7 @@
+import type { AuditAction } from "@viper/db/analytics/audit-log";
 import { generateApiKey } from "@viper/shared/api-key";
 import { z } from "zod";
+import { auditProjectChange } from "../audit.ts";
 import { projectProcedure } from "../project-access.ts";
 import {
   assertNotRevoked,
@@ -29,12 +31,22 @@ const keyInput = z.object({ keyId: z.uuid() });
 
 type KeyContext = AuthedContext & { project: { id: string } };
 
+/** Key changes that go into the project's activity log. */
+const auditedChanges: Record<string, AuditAction> = {
+  "api key revoked": "key.revoked",
+  "api key regenerated": "key.regenerated",
+};
+
 /** Applies a change to a key, tells the relays, and answers with the key as it is now. */
 async function applyChange(ctx: KeyContext, keyId: string, patch: KeyPatch, event: string) {
   const { before, after } = await changeKey(ctx.db, ctx.project.id, keyId, patch);
   if (before !== after) {
     await publishKeyInvalidations(ctx, changedHashes(before, after), event);
     ctx.logger.info({ projectId: ctx.project.id, keyId }, event);
+    const action = auditedChanges[event];
+    if (action) {
+      await auditProjectChange(ctx, action, { type: "api_key", id: keyId }, { name: after.name });
+    }
   }
   return toKeyView(after);
 }
@@ -70,6 +82,8 @@ export const keysRouter = router({
 
       // No invalidation: no relay can have cached a hash that did not exist until now.
       ctx.logger.info({ projectId: ctx.project.id, keyId: created.key.id }, "api key created");
+      const key = { type: "api_key", id: created.key.id };
+      await auditProjectChange(ctx, "key.created", key, { name: input.name });
       return created;
     }),
 

@@ -4,6 +4,7 @@ import { users } from "@viper/db/schema/users";
 import { and, asc, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { emailSchema } from "../auth/email.ts";
+import { auditProjectChange } from "../audit.ts";
 import { AppError } from "../errors.ts";
 import { projectProcedure, projectRoleRank } from "../project-access.ts";
 import {
@@ -149,6 +150,9 @@ export const membersRouter = router({
     const joined = await acceptInvite(ctx.db, input.token, ctx.user);
 
     ctx.logger.info({ projectId: joined.projectId, role: joined.role }, "project invite accepted");
+    const project = { ...ctx, project: { id: joined.projectId } };
+    const member = { type: "user", id: ctx.user.id };
+    await auditProjectChange(project, "member.added", member, { role: joined.role });
     return joined;
   }),
 
@@ -172,6 +176,8 @@ export const membersRouter = router({
         { projectId: ctx.project.id, memberId: input.userId, role: input.role },
         "project role changed",
       );
+      const member = { type: "user", id: input.userId };
+      await auditProjectChange(ctx, "member.role_changed", member, { role: input.role });
       return { userId: input.userId, role: input.role };
     }),
 
@@ -194,6 +200,7 @@ export const membersRouter = router({
         { projectId: ctx.project.id, memberId: input.userId },
         "project member removed",
       );
+      await auditProjectChange(ctx, "member.removed", { type: "user", id: input.userId });
       return { removed: true as const };
     }),
 

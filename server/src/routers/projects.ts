@@ -3,6 +3,7 @@ import type { ProjectRole } from "@viper/db/schema/project-members";
 import { projects } from "@viper/db/schema/projects";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
+import { auditProjectChange } from "../audit.ts";
 import { AppError } from "../errors.ts";
 import { projectProcedure } from "../project-access.ts";
 import {
@@ -125,6 +126,8 @@ export const projectsRouter = router({
 
     await publishKeyInvalidations(ctx, hashes, "project deleted");
     ctx.logger.info({ projectId: ctx.project.id, revokedKeys: hashes.length }, "project deleted");
+    const project = { type: "project", id: ctx.project.id };
+    await auditProjectChange(ctx, "project.deleted", project, { revokedKeys: hashes.length });
     return { deleted: true as const };
   }),
 
@@ -142,6 +145,8 @@ export const projectsRouter = router({
         { projectId: ctx.project.id, newOwnerId: input.userId },
         "project ownership transferred",
       );
+      const newOwner = { type: "user", id: input.userId };
+      await auditProjectChange(ctx, "project.ownership_transferred", newOwner);
       return loadDetails({ ...ctx, project: { ...ctx.project, role: "admin" } });
     }),
 

@@ -29,7 +29,7 @@ export const walletRouter = router({
         subject: address,
         sameSubjectAs: ["web3auth"],
       });
-      return startSession(ctx, userId, input.mode);
+      return startSession(ctx, userId, input.mode, "wallet");
     }),
 
   /** Adds the wallet that signed the message to the signed-in account. */
@@ -58,6 +58,6 @@ export const walletRouter = router({
         sameSubjectAs: ["wallet"],
         name: identity.name,
       });
-      return startSession(ctx, userId, input.mode);
+      return startSession(ctx, userId, input.mode, "web3auth");
     }),
 });

@@ -35,7 +35,6 @@ export class RelayMetrics {
   readonly #sessionRefreshes: Counter<"chain" | "outcome">;
   readonly #cacheLookups: Counter<"cache" | "result">;
   readonly #limiterDecisions: Counter<"decision">;
-  readonly #healthyServicers: Gauge<"chain">;
   #healthSource: (() => Map<string, number>) | null = null;
 
   constructor(registry: Registry = createMetricsRegistry("relay")) {
@@ -86,7 +85,7 @@ export class RelayMetrics {
       registers,
     });
     const source = () => this.#healthSource;
-    this.#healthyServicers = new Gauge({
+    new Gauge({
       name: "viper_servicers_healthy",
       help: "Servicers of the current sessions the relay would pick now, per chain.",
       labelNames: ["chain"],
@@ -184,7 +183,11 @@ export class RelayMetrics {
     gauge("viper_relay_log_buffer_rows", "Relay rows waiting in memory.", (s) => s.buffered);
     gauge("viper_relay_log_spool_rows", "Relay rows waiting on disk.", (s) => s.spooled);
     counter("viper_relay_log_written_rows_total", "Relay rows stored.", (s) => s.written);
-    counter("viper_relay_log_failed_writes_total", "Failed relay row inserts.", (s) => s.failedWrites);
+    counter(
+      "viper_relay_log_failed_writes_total",
+      "Failed relay row inserts.",
+      (s) => s.failedWrites,
+    );
     counter("viper_relay_log_dropped_rows_total", "Relay rows lost.", (s) => s.dropped);
   }
 

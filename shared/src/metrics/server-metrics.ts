@@ -9,17 +9,13 @@ const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
  */
 export class ServerMetrics {
   readonly registry: Registry;
-  readonly #knownProcedures: ReadonlySet<string>;
+  #knownProcedures: ReadonlySet<string> = new Set();
   readonly #requests: Counter<"procedure" | "code">;
   readonly #duration: Histogram<"procedure">;
   readonly #signIns: Counter<"method" | "outcome">;
 
-  constructor(
-    knownProcedures: Iterable<string>,
-    registry: Registry = createMetricsRegistry("server"),
-  ) {
+  constructor(registry: Registry = createMetricsRegistry("server")) {
     this.registry = registry;
-    this.#knownProcedures = new Set(knownProcedures);
     const registers = [registry];
     this.#requests = new Counter({
       name: "viper_server_requests_total",
@@ -40,6 +36,11 @@ export class ServerMetrics {
       labelNames: ["method", "outcome"],
       registers,
     });
+  }
+
+  /** Sets the procedure names that get a series of their own (the router's paths). */
+  knowProcedures(names: Iterable<string>): void {
+    this.#knownProcedures = new Set(names);
   }
 
   /** One procedure call; `code` is "OK" or the tRPC error code. */

@@ -17,6 +17,14 @@ export interface KeyValueStore {
   publish(channel: string, message: string): Promise<void>;
   /** Subscribes to a channel; the returned function unsubscribes. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `listener` each time the store is back after its connection was lost (never on the
+   * first connection): before the first command on it is answered, and once more when the
+   * subscriptions are live again. Messages published meanwhile are lost and a restarted store
+   * may hold old data, so a subscriber that caches on their strength should forget what it
+   * cached. Returns a function that stops the calls.
+   */
+  onReconnect(listener: () => void): () => void;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

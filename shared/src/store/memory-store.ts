@@ -88,6 +88,11 @@ export class MemoryStore implements KeyValueStore {
     };
   }
 
+  /** The in-process bus never disconnects, so the listener is never called. */
+  onReconnect(_listener: () => void): () => void {
+    return () => undefined;
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }

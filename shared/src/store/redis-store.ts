@@ -18,6 +18,7 @@ export class RedisStore implements KeyValueStore {
   readonly prefix: string;
   private subscriber: Redis | null = null;
   private readonly handlers = new Map<string, Set<(message: string) => void>>();
+  private readonly reconnectListeners = new Set<() => void>();
 
   constructor(options: RedisStoreOptions) {
     this.prefix = options.prefix ?? "";
@@ -30,6 +31,9 @@ export class RedisStore implements KeyValueStore {
     });
     // Errors surface on the commands that fail; without a listener ioredis would print them.
     this.client.on("error", () => undefined);
+    // "ready" fires before ioredis sends the commands queued while it was away, so a listener
+    // acts before any read of a restarted Redis returns.
+    afterReconnects(this.client, () => this.notifyReconnect());
   }
 
   async get(key: string): Promise<string | null> {
@@ -101,9 +105,39 @@ export class RedisStore implements KeyValueStore {
           handler(message);
         }
       });
+      afterReconnects(subscriber, () => void this.announceReconnect(subscriber));
       this.subscriber = subscriber;
     }
     return this.subscriber;
+  }
+
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => {
+      this.reconnectListeners.delete(listener);
+    };
+  }
+
+  /** Tells the reconnect listeners once the channels are subscribed again. */
+  private async announceReconnect(subscriber: Redis): Promise<void> {
+    const channels = [...this.handlers.keys()];
+    try {
+      // ioredis resubscribes by itself but gives no signal when that is done; subscribing again
+      // is harmless, and its reply means the channels are live.
+      if (channels.length > 0) {
+        await subscriber.subscribe(...channels);
+      }
+    } catch {
+      // The connection dropped again; its next "ready" announces the reconnect.
+      return;
+    }
+    this.notifyReconnect();
+  }
+
+  private notifyReconnect(): void {
+    for (const listener of this.reconnectListeners) {
+      listener();
+    }
   }
 
   async ping(): Promise<boolean> {
@@ -118,4 +152,15 @@ export class RedisStore implements KeyValueStore {
     this.subscriber?.disconnect();
     this.client.disconnect();
   }
+}
+
+/** Calls `callback` each time the connection is ready again, but not when it first is. */
+function afterReconnects(redis: Redis, callback: () => void): void {
+  let readies = 0;
+  redis.on("ready", () => {
+    readies += 1;
+    if (readies > 1) {
+      callback();
+    }
+  });
 }
