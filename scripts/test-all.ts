@@ -31,6 +31,10 @@ const steps: Step[] = [
   // Prometheus's own checker (Debian's prometheus package; .ci/run installs it when missing).
   { name: "alert rules", command: ["promtool", "check", "rules", "ops/prometheus/alerts.yml"] },
   {
+    name: "alert rule tests",
+    command: ["promtool", "test", "rules", "ops/prometheus/alerts.test.yml"],
+  },
+  {
     name: "tests on PGlite and the in-process store",
     command: ["bun", "test", ...unitTestPaths],
     env: { TEST_DB: "pglite", TEST_STORE: "memory" },

@@ -13,12 +13,9 @@ function relaySettingNames(): string[] {
 
 /**
  * Plain upstream endpoints (issue #7, part 1): chains served by configured JSON-RPC URLs instead
- * of (or as the fallback for) Viper servicers. The bench expects a setting of this name holding
- * JSON that maps a Viper chain id to its endpoint URLs, e.g. `{"0b01":["http://127.0.0.1:8081"]}`.
- *
- * TODO: the relay has no plain upstreams yet, so scenario C runs on the Viper path and says so.
- * When the relay adds them, make the name and format here match what it reads; the mark can go
- * once C runs on the plain path.
+ * of (or as the fallback for) Viper servicers. The relay reads this setting as JSON that maps a
+ * Viper chain id to its endpoint URLs, e.g. `{"0b01":["http://127.0.0.1:8081"]}`
+ * (relay/src/config.ts); the devnet serves no such chain, so the relay goes straight to them.
  */
 export const PLAIN_UPSTREAMS_SETTING = "RELAY_PLAIN_UPSTREAMS";
 

@@ -35,6 +35,49 @@ const rateLimitsJson = optionalString().transform((text, ctx): RateLimitConfig =
   return parsed.data;
 });
 
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const plainUpstreamsSchema = z.record(shortHexId, z.array(httpUrl).min(1));
+
+/**
+ * What is wrong with RELAY_PLAIN_UPSTREAMS (JSON mapping a Viper chain id to its plain JSON-RPC
+ * endpoints, e.g. `{"0b01":["http://127.0.0.1:8081"]}`), without repeating it: its URLs may
+ * hold a provider's key.
+ */
+function plainUpstreamProblems(text: string | undefined): string[] {
+  if (text === undefined || text.trim() === "") {
+    return [];
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return ["RELAY_PLAIN_UPSTREAMS: must be a JSON object"];
+  }
+  const parsed = plainUpstreamsSchema.safeParse(value);
+  if (parsed.success) {
+    return [];
+  }
+  return parsed.error.issues.map((issue) => {
+    const where = issue.path.length > 0 ? `.${issue.path.join(".")}` : "";
+    // A record key that fails names itself in the path; chain ids are not secret.
+    return `RELAY_PLAIN_UPSTREAMS${where}: ${issue.code === "invalid_format" ? "must be an http(s) URL" : issue.message}`;
+  });
+}
+
+/** The plain upstream endpoints per chain id; {} when RELAY_PLAIN_UPSTREAMS is absent. */
+export function plainUpstreamsOf(config: RelayConfig): Record<string, string[]> {
+  const text = config.RELAY_PLAIN_UPSTREAMS;
+  if (text === undefined || text.trim() === "") {
+    return {};
+  }
+  const parsed = plainUpstreamsSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new ConfigError(plainUpstreamProblems(text));
+  }
+  return parsed.data;
+}
+
 const dispatchUrls = z
   .string()
   .transform((value) =>
@@ -43,7 +86,7 @@ const dispatchUrls = z
       .map((url) => url.trim().replace(/\/+$/, ""))
       .filter((url) => url !== ""),
   )
-  .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1, "needs at least one http(s) URL"));
+  .pipe(z.array(httpUrl).min(1, "needs at least one http(s) URL"));
 
 /** Everything the relay reads from its environment. */
 export const relayConfigSchema = z.object({
@@ -71,6 +114,11 @@ export const relayConfigSchema = z.object({
   // Where relay rows wait while the database is away (one folder per relay instance); empty: in
   // memory only.
   RELAY_LOG_SPOOL_DIR: z.string().default(".data/relay-log-spool"),
+  // Chains also served by plain JSON-RPC endpoints: straight to them when Viper has no session
+  // for the chain, and as the fallback when every servicer failed (README, "Plain upstreams").
+  // Checked by loadRelayConfig (plainUpstreamsOf reads it): its URLs may hold a provider's key,
+  // and a failing zod field is echoed in the error message.
+  RELAY_PLAIN_UPSTREAMS: optionalString(),
   // Tiers, method costs and bursts (README, "Rate limits"). Listed before the switch below:
   // bench/src/relay-seams.ts takes the first setting named like RATE_LIMIT as this one.
   RATE_LIMITS: rateLimitsJson,
@@ -119,7 +167,7 @@ export function loadRelayConfig(
   env: Record<string, string | undefined> = process.env,
 ): RelayConfig {
   let config: RelayConfig | null = null;
-  let problems = privateKeyProblems(env);
+  let problems = [...privateKeyProblems(env), ...plainUpstreamProblems(env.RELAY_PLAIN_UPSTREAMS)];
   try {
     config = loadConfig(relayConfigSchema, env);
   } catch (error) {
@@ -129,10 +177,13 @@ export function loadRelayConfig(
     problems = [...error.problems, ...problems];
   }
   if (config !== null && problems.length === 0) {
-    problems = privateKeyProblems({
-      VIPER_REQUESTOR_PRIVATE_KEY: config.VIPER_REQUESTOR_PRIVATE_KEY,
-      VIPER_CLIENT_PRIVATE_KEY: config.VIPER_CLIENT_PRIVATE_KEY,
-    });
+    problems = [
+      ...privateKeyProblems({
+        VIPER_REQUESTOR_PRIVATE_KEY: config.VIPER_REQUESTOR_PRIVATE_KEY,
+        VIPER_CLIENT_PRIVATE_KEY: config.VIPER_CLIENT_PRIVATE_KEY,
+      }),
+      ...plainUpstreamProblems(config.RELAY_PLAIN_UPSTREAMS),
+    ];
   }
   if (config === null || problems.length > 0) {
     throw new ConfigError(problems);

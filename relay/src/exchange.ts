@@ -16,7 +16,10 @@ export interface Exchange {
   startedAt: number;
   /** Epoch ms by which the request must be answered. */
   deadline: number;
-  logger: Logger;
+  /** The request's logger; rpc-handler makes it on first use, as most requests never log. */
+  readonly logger: Logger;
+  /** Whether the line for a request served without error is logged (debug level is on). */
+  logsServed: boolean;
   origin: string | null;
   bytesIn: number;
   body: RpcBody | null;
@@ -82,7 +85,7 @@ export function finishExchange(
     exchange.logger.error(fields, "relay failed");
   } else if (end.httpStatus >= 400) {
     exchange.logger.info(fields, "relay refused");
-  } else {
+  } else if (exchange.logsServed) {
     exchange.logger.debug(fields, "relay served");
   }
 }

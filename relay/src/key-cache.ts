@@ -47,7 +47,8 @@ export class KeyCache {
   // Bumped by every invalidation, so a load that started before one does not cache stale data.
   #epoch = 0;
   // Shared entries cached before this instant are read as misses: they may predate an
-  // invalidation this process never heard of (see #resync).
+  // invalidation this process never heard of (see #resync). An entry from a relay whose clock
+  // runs ahead may pass for a little longer; the shared TTL still bounds it.
   #trustSince = 0;
   #unsubscribe: (() => Promise<void>) | null = null;
   #stopReconnects: (() => void) | null = null;
@@ -58,7 +59,7 @@ export class KeyCache {
 
   /** Starts listening for invalidations; resolves once the subscription is live. */
   async listen(): Promise<void> {
-    this.#stopReconnects = this.#options.store.onReconnect(() => undefined);
+    this.#stopReconnects = this.#options.store.onReconnect(() => this.#resync());
     this.#unsubscribe = await this.#options.store.subscribe(keyInvalidatedChannel, (keyHash) => {
       this.invalidate(keyHash);
       void this.#dropShared(keyHash);

@@ -3,7 +3,12 @@ import { createLogger, type Logger } from "@viper/shared/logger";
 import { keyPairFromPrivateKey } from "@viper/shared/protocol";
 import { createStore, type KeyValueStore } from "@viper/shared/store";
 import { createRelayApp, type RelayApp } from "./app.ts";
-import { loadRelayConfig, type RelayConfig, rateLimitConfigOf } from "./config.ts";
+import {
+  loadRelayConfig,
+  plainUpstreamsOf,
+  type RelayConfig,
+  rateLimitConfigOf,
+} from "./config.ts";
 
 /** Things a caller (a test, the dev launcher) already has and wants the relay to use. */
 export interface RelayOverrides {
@@ -81,6 +86,7 @@ export async function startRelay(
     keyCacheTtlMs: config.KEY_CACHE_TTL_MS,
     relayLog: { spoolDir: config.RELAY_LOG_SPOOL_DIR || null },
     rateLimit: rateLimitConfigOf(config),
+    plainUpstreams: plainUpstreamsOf(config),
   });
   await app.decorator.relay.ready;
   if (ownedDb) {

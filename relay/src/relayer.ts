@@ -2,7 +2,8 @@ import type { Logger } from "@viper/shared/logger";
 import type { RelayMetrics } from "@viper/shared/metrics/relay-metrics";
 import type { Aat, DispatchResponse, KeyPair, ViperNode } from "@viper/shared/protocol";
 import { DispatcherError } from "./dispatcher-client.ts";
-import { RelayError } from "./errors.ts";
+import { type PortalErrorName, RelayError } from "./errors.ts";
+import type { PlainUpstreams } from "./plain-upstreams.ts";
 import { callServicer } from "./servicer-call.ts";
 import type { ServicerHealth } from "./servicer-health.ts";
 import type { SessionCache } from "./session-cache.ts";
@@ -15,6 +16,8 @@ export interface RelayerOptions {
   servicerTimeoutMs: number;
   /** Counts attempts per servicer (viper_servicer_attempts_total). */
   metrics?: RelayMetrics;
+  /** Chains also served by plain JSON-RPC endpoints (RELAY_PLAIN_UPSTREAMS). */
+  plain?: PlainUpstreams;
 }
 
 /** One dApp request to relay. */
@@ -39,19 +42,71 @@ export interface RelayOutcome {
 // network is in flux and trying on is unlikely to help before the deadline.
 const MAX_SESSION_SWITCHES = 2;
 
+// Viper failures after which a chain with plain endpoints is served by them instead.
+const plainFallbacks = new Set<PortalErrorName>(["servicers_failed", "session_unavailable"]);
+// After Viper had no session for a chain that has plain endpoints, requests go straight to them
+// for this long: a chain Viper does not serve costs one dispatch per period, not one per request.
+// A dispatcher that fails is asked again sooner, since the chain may well be on Viper.
+const NO_SESSION_PLAIN_MS = 30_000;
+const DISPATCH_FAILED_PLAIN_MS = 5_000;
+
 /**
  * Relays a request to the servicers of the current session: tries the healthiest servicer
  * first, moves on to another after a failure, timeout or bad signature, and gives up when every
- * servicer failed (servicers_failed) or the deadline passed (deadline_exceeded).
+ * servicer failed (servicers_failed) or the deadline passed (deadline_exceeded). A chain with
+ * plain endpoints goes to them when Viper has no session for it (a chain Viper does not serve,
+ * or no dispatcher answers) and when every servicer failed; `servicerAddress` is then
+ * `plain:<index>`.
  */
 export class Relayer {
   readonly #options: RelayerOptions;
+  /** Per chain and zone, until when requests skip Viper and go to the plain endpoints. */
+  readonly #plainUntil = new Map<string, number>();
 
   constructor(options: RelayerOptions) {
     this.#options = options;
   }
 
   async send(job: RelayJob): Promise<RelayOutcome> {
+    const plain = this.#options.plain;
+    if (plain === undefined || !plain.serves(job.chain)) {
+      return this.#sendViper(job);
+    }
+    const routeKey = `${job.chain}:${job.zone}`;
+    if ((this.#plainUntil.get(routeKey) ?? 0) > Date.now()) {
+      return plain.send(job.chain, job.data, job.deadline);
+    }
+    try {
+      return await this.#sendViper(job);
+    } catch (error) {
+      if (!(error instanceof RelayError && plainFallbacks.has(error.errorName))) {
+        throw error;
+      }
+      this.#notePlainFallback(job, routeKey, error);
+      return plain.send(job.chain, job.data, job.deadline);
+    }
+  }
+
+  #notePlainFallback(job: RelayJob, routeKey: string, error: RelayError): void {
+    if (error.errorName === "servicers_failed") {
+      job.logger.warn(
+        { chain: job.chain },
+        "every servicer failed, falling back to plain upstreams",
+      );
+      return;
+    }
+    const dispatchFailed = error.cause instanceof DispatcherError;
+    const period = dispatchFailed ? DISPATCH_FAILED_PLAIN_MS : NO_SESSION_PLAIN_MS;
+    this.#plainUntil.set(routeKey, Date.now() + period);
+    const fields = { chain: job.chain, zone: job.zone, forMs: period };
+    if (dispatchFailed) {
+      job.logger.warn({ ...fields, err: error.cause }, "no Viper session, using plain upstreams");
+    } else {
+      job.logger.info(fields, "Viper has no servicers for this chain, using plain upstreams");
+    }
+  }
+
+  async #sendViper(job: RelayJob): Promise<RelayOutcome> {
     let dispatch = await this.#session(job);
     const failed = new Set<string>();
     let attempts = 0;

@@ -1,5 +1,6 @@
-import { hashApiKey, isWellFormedApiKey } from "@viper/shared/api-key";
+import type { Logger } from "@viper/shared/logger";
 import { assertScopeAllowed, assertUsableKey, methodAllowed } from "./access.ts";
+import { ApiKeyHashes } from "./api-key-hashes.ts";
 import { type ForwardPlan, mergeBatchAnswer, planForward } from "./batch-plan.ts";
 import type { ChainInfo } from "./chain-directory.ts";
 import { type PortalErrorName, portalErrors, RelayError } from "./errors.ts";
@@ -29,6 +30,9 @@ interface Answer {
 
 const shortHexId = /^(?:[0-9a-f]{2}){1,4}$/;
 
+// A pure function's memo, so one per process serves every app in it.
+const apiKeyHashes = new ApiKeyHashes();
+
 /** Refusals that count towards "many bad keys from one IP" (a key being guessed or replayed). */
 const refusedKeyErrors = new Set<PortalErrorName>(["unknown_key", "key_revoked", "key_expired"]);
 
@@ -44,11 +48,19 @@ export async function handleRpc(
 ): Promise<Response> {
   const requestId = requestIdOf(request);
   const startedAt = Date.now();
+  const rootLogger = runtime.deps.logger;
+  // A pino child serialises and redacts its bindings when made: a few microseconds that most
+  // requests, which log nothing, need not spend.
+  let logger: Logger | undefined;
   const exchange: Exchange = {
     requestId,
     startedAt,
     deadline: startedAt + runtime.deps.limits.deadlineMs,
-    logger: runtime.deps.logger.child({ requestId }),
+    get logger() {
+      logger ??= rootLogger.child({ requestId });
+      return logger;
+    },
+    logsServed: rootLogger.isLevelEnabled("debug"),
     origin: request.headers.get("origin"),
     bytesIn: 0,
     body: null,
@@ -134,7 +146,9 @@ async function serve(
     zone,
     data: plan.data,
     deadline: exchange.deadline,
-    logger: exchange.logger,
+    get logger() {
+      return exchange.logger;
+    },
   });
   exchange.servicer = outcome.servicerAddress;
   return answerUpstream(body, plan, outcome.response, exchange.requestId);
@@ -146,10 +160,11 @@ async function authorize(
   params: RpcParams,
 ): Promise<KeyRecord> {
   // A mistyped or made-up key fails its checksum and never reaches the cache or the database.
-  if (!isWellFormedApiKey(params.apiKey)) {
+  const keyHash = apiKeyHashes.hashOf(params.apiKey);
+  if (keyHash === null) {
     throw new RelayError("unknown_key");
   }
-  const record = await runtime.keys.lookup(hashApiKey(params.apiKey));
+  const record = await runtime.keys.lookup(keyHash);
   exchange.key = record;
   return assertUsableKey(record);
 }

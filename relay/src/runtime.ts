@@ -11,6 +11,7 @@ import { KeyCache } from "./key-cache.ts";
 import { parseRateLimitConfig, type RateLimitConfig } from "./rate-limit/config.ts";
 import { createRateLimiting, type RateLimiting } from "./rate-limiting.ts";
 import { RelayLogWriter } from "./relay-log-writer.ts";
+import { type PlainUpstreamMap, PlainUpstreams } from "./plain-upstreams.ts";
 import { Relayer } from "./relayer.ts";
 import { ServicerHealth } from "./servicer-health.ts";
 import { SessionCache } from "./session-cache.ts";
@@ -56,6 +57,8 @@ export interface RelayDeps {
   metrics?: RelayMetrics;
   /** Tiers, costs and bursts (RATE_LIMITS); every default when omitted. */
   rateLimit?: RateLimitConfig;
+  /** Plain JSON-RPC endpoints per chain id (RELAY_PLAIN_UPSTREAMS); none when omitted. */
+  plainUpstreams?: PlainUpstreamMap;
 }
 
 /** The relay's long-lived services, shared by every request of one app. */
@@ -105,6 +108,11 @@ export function createRelayRuntime(deps: RelayDeps): RelayRuntime {
     client: viper.client,
     servicerTimeoutMs: limits.servicerTimeoutMs,
     metrics,
+    plain: new PlainUpstreams({
+      upstreams: deps.plainUpstreams ?? {},
+      timeoutMs: limits.servicerTimeoutMs,
+      metrics,
+    }),
   });
   const relayLogs = new RelayLogWriter({ db, logger, ...deps.relayLog });
   metrics.watchLogWriter(() => relayLogs.stats());

@@ -62,6 +62,8 @@ let spoolDir: string;
 
 describe.skipIf(!enabled)("relay rows through a Postgres outage", () => {
   beforeAll(async () => {
+    // A run killed in the middle of its outage leaves Postgres stopped; start from a server up.
+    await ensurePostgresUp();
     spoolDir = mkdtempSync(join(tmpdir(), "vp-outage-spool-"));
     harness = await startHarness({
       relayLog: { flushIntervalMs: 200, batchSize: 100, spoolDir },
@@ -73,9 +75,9 @@ describe.skipIf(!enabled)("relay rows through a Postgres outage", () => {
 
   afterAll(async () => {
     await ensurePostgresUp();
-    await harness.close();
+    await harness?.close();
     rmSync(spoolDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   test("2,000 relays with Postgres stopped for 10 s are all stored, none twice", async () => {
     const writer = harness.app.decorator.relay.relayLogs;

@@ -49,6 +49,10 @@ export interface HarnessOptions {
   relayLog?: { flushIntervalMs?: number; batchSize?: number; spoolDir?: string | null };
   /** Rate limits; unlimitedRates when omitted, so tests about other things are never limited. */
   rateLimit?: RateLimitConfig;
+  /** Chains to add besides the devnet chain and "other-chain" (give them in projectChains too). */
+  extraChains?: { id: string; slug: string; name: string }[];
+  /** Plain JSON-RPC endpoints per chain id (RELAY_PLAIN_UPSTREAMS). */
+  plainUpstreams?: Record<string, string[]>;
 }
 
 export interface Harness {
@@ -96,6 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await upsertChains(testDb.db, [
     { id: CHAIN_ID, slug: CHAIN_SLUG, name: "Ethereum devnet", evmChainId: anvil.chainId },
     { id: "0099", slug: "other-chain", name: "A chain the test project did not pick" },
+    ...(options.extraChains ?? []),
   ]);
   const project = await createProjectWithKey(testDb.db, {
     email: `relay-${randomBytes(4).toString("hex")}@example.com`,
@@ -121,6 +126,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     limits: { ...defaultLimits, ...options.limits },
     relayLog: options.relayLog,
     rateLimit: options.rateLimit ?? unlimitedRates,
+    plainUpstreams: options.plainUpstreams,
   });
   await app.decorator.relay.ready;
   const close = async () => {

@@ -26,7 +26,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  await world.close();
+  await world?.close();
 });
 
 async function preflight(path: string, requestId: string): Promise<Response> {

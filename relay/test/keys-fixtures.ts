@@ -90,8 +90,31 @@ export interface KeysWorld {
   close(): Promise<void>;
 }
 
-/** Starts devnet, database, store and server; relays are started with `startRelay`. */
+/**
+ * Starts devnet, database, store and server; relays are started with `startRelay`. When a step
+ * fails, what was already started is stopped before the error goes on.
+ */
 export async function startKeysWorld(stores: StoreSource = testStoreSource()): Promise<KeysWorld> {
+  // Undone in reverse order by close().
+  const stops: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      await stop();
+    }
+  };
+  try {
+    return await buildWorld(stores, stops, close);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function buildWorld(
+  stores: StoreSource,
+  stops: Array<() => Promise<void>>,
+  close: () => Promise<void>,
+): Promise<KeysWorld> {
   const devnet = await startDevnet({
     anvil: true,
     chains: [{ id: CHAIN_ID }],
@@ -99,19 +122,28 @@ export async function startKeysWorld(stores: StoreSource = testStoreSource()): P
     blocksPerSession: BLOCKS_PER_SESSION,
     blockTimeMs: 3_600_000,
   });
+  stops.push(() => devnet.stop());
   const database = await createTestDatabase();
+  stops.push(() => database.close());
   await upsertChains(database.db, [
     { id: CHAIN_ID, slug: CHAIN_SLUG, name: "Ethereum devnet", evmChainId: devnet.anvil?.chainId },
     { id: OTHER_CHAIN_ID, slug: "other-devnet", name: "A chain the devnet does not serve" },
   ]);
+  // The memory source hands out one store every time; it is closed once.
+  const opened = new Set<KeyValueStore>();
+  stops.push(async () => {
+    for (const each of opened) {
+      await each.close();
+    }
+  });
   const store = stores.open();
+  opened.add(store);
   const server = await startTestServer(
     { PASSWORD_HASH_MEMORY_KIB: "1024", PASSWORD_HASH_TIME_COST: "1" },
     { db: database.db, store },
   );
+  stops.push(() => server.stop());
   const owner = await signUp(server, database.db);
-  const relays: RelayInstance[] = [];
-  const opened = new Set<KeyValueStore>([store]);
 
   let projects = 0;
   const createProject: KeysWorld["createProject"] = async (settings = {}) => {
@@ -128,21 +160,10 @@ export async function startKeysWorld(stores: StoreSource = testStoreSource()): P
     const relayStore = options.store ?? stores.open();
     opened.add(relayStore);
     const relay = await startRelayInstance(devnet, database, relayStore, options.listen ?? false);
-    relays.push(relay);
+    stops.push(() => relay.close());
     return relay;
   };
 
-  const close = async () => {
-    for (const relay of relays) {
-      await relay.close();
-    }
-    await server.stop();
-    for (const each of opened) {
-      await each.close();
-    }
-    await database.close();
-    await devnet.stop();
-  };
   return { devnet, database, server, store, owner, createProject, startRelay, close };
 }
 

@@ -27,7 +27,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  await world.close();
+  await world?.close();
 });
 
 async function createKey(name: string, inProject = projectId) {

@@ -21,7 +21,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  await world.close();
+  await world?.close();
 });
 
 // The free tier holds five keys per project and ten projects per owner, so keys share projects.
@@ -32,9 +32,7 @@ async function keyWith(rules: KeyRulesInput, projectSettings?: { allowedOrigins?
   if (!projectSettings && shared.keys >= 5) {
     shared = { projectId: await world.createProject(), keys: 0 };
   }
-  const projectId = projectSettings
-    ? await world.createProject(projectSettings)
-    : shared.projectId;
+  const projectId = projectSettings ? await world.createProject(projectSettings) : shared.projectId;
   shared.keys += projectSettings ? 0 : 1;
   const created = await world.owner.keys.create.mutate({ projectId, name: "ruled", rules });
   return { projectId, keyId: created.key.id, secret: created.secret, stored: created.key.rules };

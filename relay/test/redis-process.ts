@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { freePort } from "@viper/devnet/anvil";
+import type { Subprocess } from "bun";
 
 export interface RedisProcess {
   url: string;

@@ -4,9 +4,17 @@ import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { metricsResponse } from "@viper/shared/metrics/registry";
 import { sql } from "drizzle-orm";
 import { createContext } from "./context.ts";
-import { describeError } from "./errors.ts";
+import { AppError, describeError } from "./errors.ts";
+import {
+  boundBody,
+  checkTrpcRequest,
+  errorResponse,
+  type RequestLimits,
+} from "./request-guards.ts";
+import { runInRequestScope } from "./request-scope.ts";
 import { appRouter } from "./router.ts";
 import { createServices, type ServerDeps, type Services } from "./services.ts";
+import { verifyEmailByLink } from "./verify-email-link.ts";
 
 /** Where the client is, as the socket tells it; Bun.serve's server provides it. */
 export interface ClientAddress {
@@ -14,7 +22,7 @@ export interface ClientAddress {
 }
 
 export interface ServerApp {
-  /** Handles one HTTP request: /trpc/* for the API, /health for probes. */
+  /** Handles one HTTP request: /trpc/* for the API, /health and /metrics for probes. */
   fetch(request: Request, client?: ClientAddress): Promise<Response>;
   services: Services;
 }
@@ -26,9 +34,17 @@ export interface ServerAppOptions {
 
 const requestIdPattern = /^[\w.-]{1,64}$/;
 
+/** Who is asking, as far as the handler knows before tRPC runs. */
+interface RequestFacts {
+  requestId: string;
+  ip: string | null;
+}
+
 /**
  * Builds the server's request handler from its dependencies: tRPC at /trpc, a health probe at
- * /health, CORS with credentials for the dashboard's origins. No socket is opened here.
+ * /health, CORS with credentials for the dashboard's origins, and /verify-email while mails link
+ * to this server. Everything refused outside tRPC is answered in tRPC's error shape. No socket is
+ * opened here.
  */
 export async function createServerApp(
   deps: ServerDeps,
@@ -37,12 +53,31 @@ export async function createServerApp(
   const services = await createServices(deps);
   const router = options.router ?? appRouter;
   services.metrics.knowProcedures(Object.keys(router._def.procedures));
+  const mount: TrpcMount = {
+    services,
+    router,
+    limits: {
+      maxBodyBytes: services.config.MAX_REQUEST_BODY_BYTES,
+      maxBatchSize: services.config.TRPC_MAX_BATCH_SIZE,
+    },
+  };
+  const servesVerifyLink =
+    new URL(services.settings.dashboardUrl).origin === new URL(services.config.PUBLIC_URL).origin;
+
+  async function handleVerifyLink(request: Request, facts: RequestFacts): Promise<Response> {
+    if (request.method !== "GET") {
+      const error = new AppError("METHOD_NOT_ALLOWED", { message: "Open the link with GET." });
+      return errorResponse(error, { requestId: facts.requestId, headers: { allow: "GET" } });
+    }
+    return verifyEmailByLink(services, request, facts);
+  }
 
   async function handle(request: Request, client?: ClientAddress): Promise<Response> {
     const incomingId = request.headers.get("x-request-id");
     const requestId =
       incomingId && requestIdPattern.test(incomingId) ? incomingId : crypto.randomUUID();
     const url = new URL(request.url);
+    const facts: RequestFacts = { requestId, ip: clientIp(services, request, client) };
     const startedAt = performance.now();
     const cors = corsHeaders(services, request.headers.get("origin"));
 
@@ -56,24 +91,12 @@ export async function createServerApp(
       // Prometheus scrapes this; see docs/analytics.md for the series.
       response = await metricsResponse(services.metrics.registry);
     } else if (url.pathname === "/trpc" || url.pathname.startsWith("/trpc/")) {
-      const facts = { requestId, ip: clientIp(services, request, client) };
-      response = await fetchRequestHandler({
-        endpoint: "/trpc",
-        req: request,
-        router,
-        createContext: ({ req, resHeaders }) =>
-          createContext(services, { ...facts, req, resHeaders }),
-        onError: ({ error, path, ctx }) => {
-          const logger = ctx?.logger ?? services.logger.child({ requestId });
-          if (getHTTPStatusCodeFromError(error) >= 500) {
-            logger.error({ path, err: describeError(error) }, "procedure failed");
-          } else {
-            logger.debug({ path, code: error.code }, "procedure refused");
-          }
-        },
-      });
+      response = await runInRequestScope(requestId, () => handleTrpc(mount, request, url, facts));
+    } else if (servesVerifyLink && url.pathname === "/verify-email") {
+      response = await handleVerifyLink(request, facts);
     } else {
-      response = Response.json({ error: "not found" }, { status: 404 });
+      const error = new AppError("NOT_FOUND", { message: `Nothing is at ${url.pathname}.` });
+      response = errorResponse(error, { requestId });
     }
     response.headers.set("x-request-id", requestId);
     services.logger.debug(
@@ -124,6 +147,61 @@ function corsHeaders(services: Services, origin: string | null): Headers {
     headers.set("vary", "Origin");
   }
   return headers;
+}
+
+interface TrpcMount {
+  services: Services;
+  router: AnyRouter;
+  limits: RequestLimits;
+}
+
+/** One /trpc request: the guards, then tRPC, with every refusal in tRPC's error shape. */
+async function handleTrpc(
+  app: TrpcMount,
+  request: Request,
+  url: URL,
+  facts: RequestFacts,
+): Promise<Response> {
+  const { services, router, limits } = app;
+  const path = procedurePathOf(url);
+  const refusal = checkTrpcRequest(request, path, limits);
+  const bounded = refusal ?? (await boundBody(request, limits.maxBodyBytes));
+  if (!(bounded instanceof Request)) {
+    services.logger.debug({ ...facts, path, code: bounded.error.appCode }, "request refused");
+    const { error, headers } = bounded;
+    return errorResponse(error, { requestId: facts.requestId, path: path || undefined, headers });
+  }
+  const response = await fetchRequestHandler({
+    endpoint: "/trpc",
+    req: bounded,
+    router,
+    // checkTrpcRequest answers first with BATCH_TOO_LARGE; this is tRPC's own guard behind it.
+    maxBatchSize: limits.maxBatchSize,
+    createContext: ({ req, resHeaders }) => createContext(services, { ...facts, req, resHeaders }),
+    onError: ({ error, path, ctx }) => {
+      const logger = ctx?.logger ?? services.logger.child({ requestId: facts.requestId });
+      if (getHTTPStatusCodeFromError(error) >= 500) {
+        logger.error({ path, err: describeError(error) }, "procedure failed");
+      } else {
+        logger.debug({ path, code: error.code }, "procedure refused");
+      }
+    },
+  });
+  // tRPC's answers to requests it refused before any procedure ran carry no content type.
+  if (response.status >= 400 && !response.headers.has("content-type")) {
+    response.headers.set("content-type", "application/json");
+  }
+  return response;
+}
+
+/** The procedure path of a /trpc URL ("auth.signIn", or "a,b" for a batch); "" for /trpc. */
+function procedurePathOf(url: URL): string {
+  const raw = url.pathname.slice("/trpc/".length);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 function clientIp(services: Services, request: Request, client?: ClientAddress): string | null {

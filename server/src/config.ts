@@ -47,6 +47,14 @@ export const serverConfigShape = {
   CORS_ORIGINS: list(""),
   /** Take the client IP from X-Forwarded-For (only behind a proxy that sets it). */
   TRUST_PROXY: flag(false),
+  /** Larger request bodies are refused (413) before they are read. */
+  MAX_REQUEST_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  /** Calls one tRPC batch may hold; a client's httpBatchLink should set `maxItems` to this. */
+  TRPC_MAX_BATCH_SIZE: count(50),
   /** Where dApps reach the relay; the dashboard's RPC URLs start with it. */
   RELAY_PUBLIC_URL: httpUrl().default("http://127.0.0.1:8545"),
 

@@ -4,7 +4,8 @@ import { type PlatformRole, users } from "@viper/db/schema/users";
 import type { Logger } from "@viper/shared/logger";
 import type { KeyValueStore } from "@viper/shared/store";
 import { eq } from "drizzle-orm";
-import { publicSessionId } from "./auth/lucia.ts";
+import { isSessionIdShape, publicSessionId } from "./auth/lucia.ts";
+import { readCookie } from "./cookies.ts";
 import { AppError } from "./errors.ts";
 import type { Services } from "./services.ts";
 
@@ -125,7 +126,7 @@ async function resolveBearer(services: Services, token: string): Promise<Resolve
 
 async function resolveCookie(services: Services, facts: RequestFacts): Promise<Resolved> {
   const { lucia, settings } = services;
-  const cookieId = lucia.readSessionCookie(facts.req.headers.get("cookie") ?? "");
+  const cookieId = readCookie(facts.req.headers.get("cookie"), lucia.sessionCookieName);
   if (!cookieId) {
     return null;
   }
@@ -133,6 +134,10 @@ async function resolveCookie(services: Services, facts: RequestFacts): Promise<R
   const origin = facts.req.headers.get("origin");
   if (facts.req.method !== "GET" && origin !== null && !settings.allowedOrigins.includes(origin)) {
     throw new AppError("FORBIDDEN", { message: "Cross-site requests may not use the session." });
+  }
+  if (!isSessionIdShape(cookieId)) {
+    facts.resHeaders.append("Set-Cookie", lucia.createBlankSessionCookie().serialize());
+    throw new AppError("TOKEN_INVALID", { message: "The session cookie is not valid." });
   }
   const { session, user } = await lucia.validateSession(cookieId);
   if (!session) {

@@ -13,6 +13,13 @@ export const appErrors = {
   NOT_FOUND: { trpc: "NOT_FOUND", message: "Not found." },
   RATE_LIMITED: { trpc: "TOO_MANY_REQUESTS", message: "Too many requests; try again later." },
   REQUEST_REJECTED: { trpc: "BAD_REQUEST", message: "The request was refused." },
+  METHOD_NOT_ALLOWED: { trpc: "METHOD_NOT_SUPPORTED", message: "This HTTP method is not allowed." },
+  UNSUPPORTED_CONTENT_TYPE: {
+    trpc: "UNSUPPORTED_MEDIA_TYPE",
+    message: "Send the body as application/json.",
+  },
+  BODY_TOO_LARGE: { trpc: "PAYLOAD_TOO_LARGE", message: "The request body is too large." },
+  BATCH_TOO_LARGE: { trpc: "BAD_REQUEST", message: "The batch holds too many calls." },
 
   UNAUTHENTICATED: { trpc: "UNAUTHORIZED", message: "Sign in first." },
   TOKEN_INVALID: { trpc: "UNAUTHORIZED", message: "The access token is not valid." },
@@ -143,9 +150,49 @@ export function appCodeOf(error: TRPCError): AppErrorCode {
       return "NOT_FOUND";
     case "TOO_MANY_REQUESTS":
       return "RATE_LIMITED";
+    case "METHOD_NOT_SUPPORTED":
+      return "METHOD_NOT_ALLOWED";
+    case "UNSUPPORTED_MEDIA_TYPE":
+      return "UNSUPPORTED_CONTENT_TYPE";
+    case "PAYLOAD_TOO_LARGE":
+      return "BODY_TOO_LARGE";
     default:
       return getHTTPStatusCodeFromError(error) < 500 ? "REQUEST_REJECTED" : "INTERNAL";
   }
+}
+
+/**
+ * PostgreSQL's refusals of text it cannot store: a NUL or a byte sequence invalid in UTF-8
+ * (22021), a \u0000 escape in JSON (22P05). The input schemas refuse such text first; this
+ * catches what they miss.
+ */
+const unstorableTextStates = new Set(["22021", "22P05"]);
+
+/**
+ * The error a client gets for a failed procedure: text the database refused to store is the
+ * client's INVALID_INPUT, not our INTERNAL; every other error stays as it is.
+ */
+export function toClientError(error: TRPCError): TRPCError {
+  if (error instanceof AppError || !databaseRefusedText(error)) {
+    return error;
+  }
+  return new AppError("INVALID_INPUT", {
+    message: "The input holds characters that cannot be stored.",
+    cause: error.cause ?? error,
+  });
+}
+
+function databaseRefusedText(error: Error): boolean {
+  // Drizzle wraps the driver's error, tRPC wraps Drizzle's: look a few causes deep.
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && unstorableTextStates.has(code)) {
+      return true;
+    }
+    current = current.cause;
+  }
+  return false;
 }
 
 /** Name, message and code of an error, for logs: never its enumerable fields (query parameters). */

@@ -46,6 +46,9 @@ export async function startServer(
     const server = Bun.serve({
       hostname: config.SERVER_HOST,
       port: config.SERVER_PORT,
+      // The app answers a body over MAX_REQUEST_BODY_BYTES with a JSON 413 before reading it;
+      // far larger ones Bun refuses itself (an empty 413) without handing them to the app.
+      maxRequestBodySize: config.MAX_REQUEST_BODY_BYTES * 8,
       fetch: (request, bunServer) => app.fetch(request, bunServer),
     });
     const port = server.port ?? config.SERVER_PORT;

@@ -1,4 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { AuthSession, AuthUser, Context } from "./context.ts";
 import {
   AppError,
@@ -6,7 +8,9 @@ import {
   type AppErrorDetails,
   appCodeOf,
   appErrors,
+  toClientError,
 } from "./errors.ts";
+import { currentRequestId } from "./request-scope.ts";
 
 /** One problem with the input, as a form can show it beside its field. */
 export interface InputIssue {
@@ -30,24 +34,42 @@ export interface AppErrorData {
   issues: InputIssue[] | null;
 }
 
+/** The `error` member of every error body: tRPC's answers and the refusals before tRPC alike. */
+export interface WireError {
+  message: string;
+  /** tRPC's JSON-RPC style number for `data.code`. */
+  code: number;
+  data: AppErrorData;
+}
+
+/** Turns an error into what a client sees; the one place that decides the wire shape. */
+export function toWireError(
+  error: TRPCError,
+  facts: { requestId: string | null; path?: string | undefined },
+): WireError {
+  const appCode = appCodeOf(error);
+  const issues = inputIssuesOf(error);
+  const data: AppErrorData = {
+    code: error.code,
+    httpStatus: getHTTPStatusCodeFromError(error),
+    ...(facts.path === undefined ? {} : { path: facts.path }),
+    appCode,
+    requestId: facts.requestId,
+    details: error instanceof AppError ? (error.details ?? null) : null,
+    issues,
+  };
+  // Unknown errors keep their cause for the log, but their message never reaches a client.
+  const message = appCode === "INTERNAL" || issues ? appErrors[appCode].message : error.message;
+  return { message, code: TRPC_ERROR_CODES_BY_KEY[error.code], data };
+}
+
 const t = initTRPC.context<Context>().create({
   // Stacks stay in the logs; clients get codes.
   isDev: false,
   errorFormatter({ shape, error, ctx }) {
-    const appCode = appCodeOf(error);
-    const issues = inputIssuesOf(error);
-    const data: AppErrorData = {
-      code: shape.data.code,
-      httpStatus: shape.data.httpStatus,
-      ...(shape.data.path === undefined ? {} : { path: shape.data.path }),
-      appCode,
-      requestId: ctx?.requestId ?? null,
-      details: error instanceof AppError ? (error.details ?? null) : null,
-      issues,
-    };
-    // Unknown errors keep their cause for the log, but their message never reaches a client.
-    const message = appCode === "INTERNAL" || issues ? appErrors[appCode].message : shape.message;
-    return { ...shape, message, data };
+    // Without a context (tRPC refused the request before making one) the scope has the id.
+    const requestId = ctx?.requestId ?? currentRequestId();
+    return { ...shape, ...toWireError(error, { requestId, path: shape.data.path }) };
   },
 });
 
@@ -68,16 +90,20 @@ export const middleware = t.middleware;
 export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Every procedure is timed and counted for /metrics, by name and result code. */
+/**
+ * Every procedure is timed and counted for /metrics, by name and result code; its error first
+ * passes the one mapping of unexpected errors a client may still be told about (toClientError).
+ */
 const observedProcedure = t.procedure.use(async ({ ctx, path, next }) => {
   const started = performance.now();
   const result = await next();
+  const settled = result.ok ? result : { ...result, error: toClientError(result.error) };
   ctx.services.metrics.observeProcedure({
     procedure: path,
-    code: result.ok ? "OK" : result.error.code,
+    code: settled.ok ? "OK" : settled.error.code,
     durationMs: performance.now() - started,
   });
-  return result;
+  return settled;
 });
 
 /** Anyone may call it; `ctx.user` is set when the request carries a valid credential. */

@@ -4,7 +4,7 @@ import type { KeyValueStore } from "./store/index.ts";
  * The contract between the server, which changes keys, and every relay instance, which caches
  * them: a message on this store channel carries one key hash (SHA-256 hex, as api_keys stores
  * it), and each relay drops what it cached under that hash. relay/src/key-invalidation.ts
- * holds the same two names for the relay; both must stay equal (a server test checks it).
+ * re-exports these names, so server and relay cannot drift apart.
  */
 export const keyInvalidatedChannel = "key-invalidated";
 

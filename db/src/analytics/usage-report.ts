@@ -8,7 +8,6 @@ import {
   type UsageFilter,
   type UsageGroup,
   type UsageNumbers,
-  type UsageRow,
 } from "./usage-queries.ts";
 
 /**

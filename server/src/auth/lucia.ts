@@ -33,6 +33,17 @@ export function publicSessionId(cookieSessionId: string): string {
   return sha256Hex(cookieSessionId);
 }
 
+/** Lucia's session ids: 25 random bytes in lower-case base32 without padding. */
+const sessionIdShape = /^[a-z2-7]{40}$/;
+
+/**
+ * Whether a cookie value could be a session id Lucia made. Anything else was never issued by this
+ * server (a forged or mangled cookie), which is TOKEN_INVALID rather than an ended session.
+ */
+export function isSessionIdShape(cookieValue: string): boolean {
+  return sessionIdShape.test(cookieValue);
+}
+
 /**
  * Lucia's storage over our Drizzle database. Lucia hands us the cookie's session id; we store and
  * look up its hash. A disabled user yields no user, so Lucia drops the session.

@@ -2,12 +2,13 @@ import type { ApiKeyRules } from "@viper/db/schema/api-keys";
 import { parseIpBlock } from "@viper/shared/ip-address";
 import { parseMethodPattern, parseOriginPattern } from "@viper/shared/key-rule-syntax";
 import { z } from "zod";
+import { textInput, withTextChecks } from "../text-input.ts";
 
 /** A project or key name as users type it. */
-export const nameSchema = z.string().trim().min(1, "Enter a name.").max(80);
+export const nameSchema = textInput({ min: 1, max: 80, minMessage: "Enter a name." });
 
 /** A free-text note on a project; null clears it. */
-export const noteSchema = z.string().trim().max(2000).nullable();
+export const noteSchema = textInput({ max: 2000, multiline: true }).nullable();
 
 /** Viper chain and zone ids: 1 to 4 bytes of lower-case hex ("0021"). */
 const shortHexId = /^(?:[0-9a-f]{2}){1,4}$/;
@@ -20,7 +21,7 @@ export const zoneSchema = z
   .regex(shortHexId, "A zone id is 1 to 4 bytes of hex, such as 0001.");
 
 /** A chain named by its Viper id ("0021") or its slug ("eth-mainnet"). */
-const chainNameSchema = z.string().trim().toLowerCase().min(1).max(64);
+const chainNameSchema = textInput({ min: 1, max: 64 }).toLowerCase();
 
 /** A set of chains; resolved against the chains table by the procedure. */
 export const chainListSchema = z
@@ -32,17 +33,14 @@ export const chainListSchema = z
 function patternList(
   parse: (text: string) => { ok: true; normalized: string } | { ok: false; problem: string },
 ) {
-  const entry = z
-    .string()
-    .max(200)
-    .transform((text, ctx) => {
-      const parsed = parse(text);
-      if (!parsed.ok) {
-        ctx.addIssue({ code: "custom", message: `${text.trim()}: ${parsed.problem}` });
-        return z.NEVER;
-      }
-      return parsed.normalized;
-    });
+  const entry = withTextChecks(z.string().max(200)).transform((text, ctx) => {
+    const parsed = parse(text);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: "custom", message: `${text.trim()}: ${parsed.problem}` });
+      return z.NEVER;
+    }
+    return parsed.normalized;
+  });
   return z
     .array(entry)
     .max(100)

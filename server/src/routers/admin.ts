@@ -8,6 +8,7 @@ import { z } from "zod";
 import { endOtherSessions } from "../auth/sessions.ts";
 import { AppError } from "../errors.ts";
 import { hashesOf, publishKeyInvalidations } from "../projects/invalidation.ts";
+import { textInput } from "../text-input.ts";
 import { adminProcedure, router } from "../trpc.ts";
 import { toUserView } from "../views.ts";
 
@@ -30,7 +31,7 @@ export const adminRouter = router({
           limit: z.number().int().min(1).max(100).default(20),
           // The id of the last user of the previous page.
           cursor: z.uuid().optional(),
-          search: z.string().trim().min(1).max(100).optional(),
+          search: textInput({ min: 1, max: 100 }).optional(),
         })
         .default({ limit: 20 }),
     )
@@ -130,7 +131,7 @@ export const adminRouter = router({
    * tier's limits apply within a second. A tier the relays do not know gets their default tier.
    */
   setProjectTier: adminProcedure
-    .input(z.object({ projectId: z.uuid(), tier: z.string().trim().min(1).max(64) }))
+    .input(z.object({ projectId: z.uuid(), tier: textInput({ min: 1, max: 64 }) }))
     .mutation(async ({ ctx, input }) => {
       const [project] = await ctx.db
         .update(projects)

@@ -1,17 +1,18 @@
 import { z } from "zod";
+import { auditSignIn } from "../audit.ts";
 import { createPasswordAccount, findPasswordAccount } from "../auth/accounts.ts";
 import { emailSchema } from "../auth/email.ts";
 import { currentPasswordSchema, newPasswordSchema } from "../auth/passwords.ts";
 import { endSession, signInModeSchema, startSession, type TokenPair } from "../auth/sessions.ts";
-import { auditSignIn } from "../audit.ts";
 import { AppError } from "../errors.ts";
 import { accountExistsMail } from "../mail/messages.ts";
 import { enforceRateLimit } from "../rate-limit.ts";
+import { textInput } from "../text-input.ts";
 import { authedProcedure, publicProcedure, router } from "../trpc.ts";
 
 const hourMs = 3600_000;
 const opaqueToken = z.string().min(16).max(200);
-export const displayNameSchema = z.string().trim().min(1).max(100);
+export const displayNameSchema = textInput({ min: 1, max: 100 });
 
 /** Registration, email verification, password sign-in, token refresh and sign-out. */
 export const authRouter = router({
@@ -80,7 +81,8 @@ export const authRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const { signInLimiter, passwords } = ctx.services;
-      await signInLimiter.assertAllowed(input.email, ctx.ip).catch((error: unknown) => {
+      // The try is counted before the password is compared, so parallel guesses stay bounded.
+      const attempt = await signInLimiter.reserve(input.email, ctx.ip).catch((error: unknown) => {
         ctx.services.metrics.countSignIn("password", "locked");
         throw error;
       });
@@ -91,13 +93,18 @@ export const authRouter = router({
         : await passwords.verifyDummy(input.password);
 
       if (!account || !matches) {
-        const locked = await signInLimiter.recordFailure(input.email, ctx.ip);
+        const locked = await attempt.failed();
         ctx.logger.info({ locked }, "sign-in refused");
         const details = { email: input.email, locked };
-        await auditSignIn(ctx, { method: "password", userId: account?.user.id ?? null, succeeded: false, details });
+        await auditSignIn(ctx, {
+          method: "password",
+          userId: account?.user.id ?? null,
+          succeeded: false,
+          details,
+        });
         throw new AppError("INVALID_CREDENTIALS");
       }
-      await signInLimiter.recordSuccess(input.email);
+      await attempt.succeeded();
       return startSession(ctx, account.user.id, input.mode);
     }),
 

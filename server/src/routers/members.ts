@@ -3,8 +3,8 @@ import { type ProjectRole, projectMembers } from "@viper/db/schema/project-membe
 import { users } from "@viper/db/schema/users";
 import { and, asc, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { emailSchema } from "../auth/email.ts";
 import { auditProjectChange } from "../audit.ts";
+import { emailSchema } from "../auth/email.ts";
 import { AppError } from "../errors.ts";
 import { projectProcedure, projectRoleRank } from "../project-access.ts";
 import {

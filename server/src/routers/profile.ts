@@ -8,13 +8,14 @@ import { emailSchema } from "../auth/email.ts";
 import { currentPasswordSchema, newPasswordSchema } from "../auth/passwords.ts";
 import { endOtherSessions, endSession } from "../auth/sessions.ts";
 import { AppError } from "../errors.ts";
+import { withTextChecks } from "../text-input.ts";
 import { type AuthedContext, authedProcedure, router } from "../trpc.ts";
 import { toUserView } from "../views.ts";
 import { displayNameSchema } from "./auth.ts";
 
-const avatarUrlSchema = z
-  .url({ protocol: /^https$/, message: "Use an https:// address." })
-  .max(2000);
+const avatarUrlSchema = withTextChecks(
+  z.url({ protocol: /^https$/, message: "Use an https:// address." }).max(2000),
+);
 
 async function loadUser(ctx: AuthedContext) {
   const user = await findUser(ctx.db, ctx.user.id);
@@ -34,11 +35,12 @@ async function confirmPassword(ctx: AuthedContext, password: string | undefined)
     return false;
   }
   const limiterKey = ctx.user.email ?? ctx.user.id;
-  await ctx.services.signInLimiter.assertAllowed(limiterKey, ctx.ip);
+  const attempt = await ctx.services.signInLimiter.reserve(limiterKey, ctx.ip);
   if (!password || !(await ctx.services.passwords.verify(password, hash))) {
-    await ctx.services.signInLimiter.recordFailure(limiterKey, ctx.ip);
+    await attempt.failed();
     throw new AppError("PASSWORD_INCORRECT");
   }
+  await attempt.succeeded();
   return true;
 }
 

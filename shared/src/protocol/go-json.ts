@@ -3,6 +3,12 @@ import { ProtocolError } from "./errors.ts";
 // Go's encoding/json writes these code units escaped; everything else is copied as is.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what Go escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+// Where JSON.stringify and Go part ways: Go also escapes <, >, & and U+2028/9, writes \u0008 and
+// \u000c where JSON.stringify writes \b and \f, and writes a lone surrogate as U+FFFD. Without
+// these, JSON.stringify (native, many times faster than the loop below on a relay's body) writes
+// exactly what Go writes.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: \b and \f are where the two differ
+const DIFFERS_FROM_JSON = /[<>&\u2028\u2029\u0008\u000c\ud800-\udfff]/;
 const HEX_DIGITS = "0123456789abcdef";
 const REPLACEMENT_CHARACTER = "\ufffd";
 
@@ -47,6 +53,9 @@ function isLowSurrogate(code: number): boolean {
 export function goQuote(s: string): string {
   if (!NEEDS_ESCAPE.test(s)) {
     return `"${s}"`;
+  }
+  if (!DIFFERS_FROM_JSON.test(s)) {
+    return JSON.stringify(s);
   }
   let out = '"';
   let start = 0;

@@ -28,6 +28,9 @@ export class RedisStore implements KeyValueStore {
       // can fall back instead of hanging.
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
+      // Commands issued in the same tick go out in one write: under load the relay sends one
+      // rate limit script per request, and a socket write each was a quarter of its CPU.
+      enableAutoPipelining: true,
     });
     // Errors surface on the commands that fail; without a listener ioredis would print them.
     this.client.on("error", () => undefined);
