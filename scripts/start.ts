@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "@viper/db/client";
 import { migrateDatabase } from "@viper/db/migrate";
-import { createProjectWithKey, upsertChains } from "@viper/db/seed";
+import { type ChainSeed, createProjectWithKey, upsertChains } from "@viper/db/seed";
 import { startDevnet } from "@viper/devnet/devnet";
 import { loadRelayConfig } from "@viper/relay/config";
 import { startRelay } from "@viper/relay/main";
@@ -16,6 +16,7 @@ import { ConfigError } from "@viper/shared/config";
 import { createLogger } from "@viper/shared/logger";
 import { generateKeyPair } from "@viper/shared/protocol";
 import { createStore } from "@viper/shared/store";
+import { z } from "zod";
 
 /** The chain the local devnet serves through anvil. */
 const devnetChain = {
@@ -59,12 +60,15 @@ async function main() {
   }
   const relayConfig = loadRelayConfig(env);
   const serverConfig = loadServerConfig(env);
+  const extraChains = configuredChains(env.PORTAL_CHAINS);
 
   const devnet = useDevnet
     ? await startDevnet({
         anvil: true,
         chains: [{ id: devnetChain.id }],
         blockTimeMs: 2000,
+        // The chain's head moves on its own, so eth_blockNumber shows the devnet is live.
+        anvilBlockTimeSeconds: 2,
         logger,
       })
     : null;
@@ -80,9 +84,8 @@ async function main() {
   await migrateDatabase(database);
   const store = createStore(relayConfig.REDIS_URL);
 
-  if (devnet) {
-    await upsertChains(database.db, [devnetChain]);
-  }
+  const chains = [...(devnet ? [devnetChain] : []), ...extraChains];
+  await upsertChains(database.db, chains);
   const demoKey = devnet ? await demoKeyFor(database.db) : null;
 
   const relay = await startRelay(relayConfig, { db: database.db, store, logger });
@@ -110,6 +113,36 @@ async function main() {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+const chainSeedSchema = z.array(
+  z.object({
+    id: z.string().regex(/^(?:[0-9a-f]{2}){1,4}$/, "a Viper chain id: 1-4 bytes of lower-case hex"),
+    slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes"),
+    name: z.string().min(1).max(100),
+    evmChainId: z.number().int().positive().optional(),
+    supportsWebsocket: z.boolean().optional(),
+  }),
+);
+
+/** The chains an operator lists in PORTAL_CHAINS (JSON); a bad list stops the start. */
+function configuredChains(json: string | undefined): ChainSeed[] {
+  if (!json) {
+    return [];
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new ConfigError(["PORTAL_CHAINS: not valid JSON"]);
+  }
+  const result = chainSeedSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `PORTAL_CHAINS.${issue.path.join(".")}: ${issue.message}`),
+    );
+  }
+  return result.data;
 }
 
 /**

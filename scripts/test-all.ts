@@ -28,7 +28,8 @@ const unitTestPaths = ["./shared", "./db", "./devnet", "./relay", "./server", ".
 const steps: Step[] = [
   { name: "lint", command: ["bunx", "biome", "check", "."] },
   { name: "types", command: ["bunx", "tsc", "--noEmit", "-p", "tsconfig.json"] },
-  // Prometheus's own checker (Debian's prometheus package; .ci/run installs it when missing).
+  { name: "promtool", command: ["bash", "scripts/ensure-promtool.sh"] },
+  // Prometheus's own checker (Debian's prometheus package, installed by the step above).
   { name: "alert rules", command: ["promtool", "check", "rules", "ops/prometheus/alerts.yml"] },
   {
     name: "alert rule tests",

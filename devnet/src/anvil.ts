@@ -15,6 +15,11 @@ export interface AnvilOptions {
   host?: string;
   /** How long to wait for `eth_chainId` to answer before giving up. */
   readyTimeoutMs?: number;
+  /**
+   * Mines a block every this many seconds (anvil's --block-time), so the head moves without
+   * transactions. Unset: a block only per transaction, which keeps tests deterministic.
+   */
+  blockTimeSeconds?: number;
 }
 
 /** Raised when anvil cannot be found or does not come up. */
@@ -129,7 +134,11 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilHandl
   const host = options.host ?? "127.0.0.1";
   const port = await freePort(host);
   const url = `http://${host}:${port}`;
-  const child = Bun.spawn([anvilBinaryPath(), "--silent", "--host", host, "--port", `${port}`], {
+  const args = [anvilBinaryPath(), "--silent", "--host", host, "--port", `${port}`];
+  if (options.blockTimeSeconds !== undefined) {
+    args.push("--block-time", `${options.blockTimeSeconds}`);
+  }
+  const child = Bun.spawn(args, {
     stdin: "ignore",
     stdout: "ignore",
     stderr: "pipe",

@@ -23,6 +23,8 @@ export interface DevnetOptions {
   blocksPerSession?: number;
   /** Time between blocks; pass a large value in tests that move the chain with advance(). */
   blockTimeMs?: number;
+  /** Seconds between anvil's own blocks; unset, anvil mines only on transactions (tests). */
+  anvilBlockTimeSeconds?: number;
   /** Public keys of staked requestors; empty accepts any requestor. */
   requestors?: string[];
   zone?: string;
@@ -75,6 +77,7 @@ function validate(options: DevnetOptions): void {
     ["servicerCount", options.servicerCount, 1],
     ["blocksPerSession", options.blocksPerSession, 1],
     ["blockTimeMs", options.blockTimeMs, 1],
+    ["anvilBlockTimeSeconds", options.anvilBlockTimeSeconds, 1],
   ];
   for (const [name, value, minimum] of checks) {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < minimum)) {
@@ -91,7 +94,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   validate(options);
   const host = options.host ?? "127.0.0.1";
   const logger = (options.logger ?? silentLogger()).child({ component: "devnet" });
-  const anvil = options.anvil === true ? await startAnvil({ host }) : null;
+  const anvil =
+    options.anvil === true
+      ? await startAnvil({ host, blockTimeSeconds: options.anvilBlockTimeSeconds })
+      : null;
   try {
     return startNodes(options, host, logger, anvil);
   } catch (error) {

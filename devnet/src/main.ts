@@ -2,7 +2,8 @@
  * Starts a devnet with anvil and keeps it running until Ctrl-C:
  *   bun run devnet/src/main.ts
  * Environment: DEVNET_SERVICERS (5), DEVNET_BLOCK_TIME_MS (1000), DEVNET_BLOCKS_PER_SESSION (4),
- * DEVNET_CHAIN (0021), DEVNET_DISPATCHER_PORT (any free port), LOG_LEVEL (info).
+ * DEVNET_CHAIN (0021), DEVNET_DISPATCHER_PORT (any free port), DEVNET_ANVIL_BLOCK_TIME_S (2:
+ * anvil mines a block this often), LOG_LEVEL (info).
  */
 import { createLogger } from "@viper/shared/logger";
 import { startDevnet } from "./devnet.ts";
@@ -32,6 +33,7 @@ const devnet = await startDevnet({
   blockTimeMs: intFromEnv("DEVNET_BLOCK_TIME_MS", 1000),
   blocksPerSession: intFromEnv("DEVNET_BLOCKS_PER_SESSION", 4),
   dispatcherPort: intFromEnv("DEVNET_DISPATCHER_PORT", 0),
+  anvilBlockTimeSeconds: intFromEnv("DEVNET_ANVIL_BLOCK_TIME_S", 2),
   logger,
 });
 

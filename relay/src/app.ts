@@ -2,7 +2,13 @@ import { metricsResponse } from "@viper/shared/metrics/registry";
 import { Elysia } from "elysia";
 import { type PortalErrorName, portalErrors, RelayError } from "./errors.ts";
 import { rpcError } from "./json-rpc.ts";
-import { healthRouteDoc, readyRouteDoc, relayDocs, rpcRouteDoc } from "./openapi.ts";
+import {
+  healthRouteDoc,
+  metricsRouteDoc,
+  readyRouteDoc,
+  relayDocs,
+  rpcRouteDoc,
+} from "./openapi.ts";
 import { checkReadiness } from "./readiness.ts";
 import { requestIdOf } from "./request-id.ts";
 import { baseHeaders, callerOriginHeaders, jsonResponse } from "./responses.ts";
@@ -77,7 +83,9 @@ export function createRelayApp(deps: RelayDeps) {
       })
       .use(relayDocs())
       .get("/health", () => ({ status: "ok" as const }), { detail: healthRouteDoc })
-      .get("/metrics", () => metricsResponse(runtime.metrics.registry), { detail: { hide: true } })
+      .get("/metrics", () => metricsResponse(runtime.metrics.registry), {
+        detail: metricsRouteDoc,
+      })
       .get(
         "/ready",
         async ({ request }) => {

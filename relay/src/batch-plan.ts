@@ -1,6 +1,7 @@
 import type { PortalErrorName } from "./errors.ts";
 import { splitJsonArray } from "./json-array.ts";
 import { expectsAnswer, type RpcBody, type RpcItem, rpcError } from "./json-rpc.ts";
+import { inspectRequestSource } from "./json-source.ts";
 
 /** What goes upstream and which items the portal answers itself. */
 export interface ForwardPlan {
@@ -48,6 +49,10 @@ function idKey(raw: string): string | null {
   try {
     const value: unknown = JSON.parse(raw);
     if (typeof value === "object" && value !== null && "id" in value) {
+      // A large number id is matched by its text, as the request's id is (json-rpc.ts).
+      if (typeof value.id === "number" && !Number.isSafeInteger(value.id)) {
+        return inspectRequestSource(raw).idText;
+      }
       return JSON.stringify(value.id);
     }
   } catch {

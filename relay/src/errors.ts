@@ -30,8 +30,13 @@ export const portalErrors = {
     message: "Requests from this origin are not allowed for this key",
   },
   // -32005 is the "limit exceeded" code wallets and libraries already recognise. The rate
-  // limiter (rate-limit/refusal.ts) answers these two with messages of its own.
+  // limiter (rate-limit/refusal.ts) answers these three with messages of its own.
   rate_limited: { code: -32005, status: 429, message: "Rate limit exceeded" },
+  request_too_costly: {
+    code: -32013,
+    status: 413,
+    message: "This request costs more compute units than the rate limit ever allows at once",
+  },
   limiter_unavailable: {
     code: -32023,
     status: 503,

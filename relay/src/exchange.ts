@@ -6,6 +6,11 @@ import type { RpcBody } from "./json-rpc.ts";
 import { logMethodOf } from "./json-rpc.ts";
 import type { KeyRecord } from "./key-record.ts";
 import type { RelayLogWriter } from "./relay-log-writer.ts";
+import { logLabel } from "./unicode-text.ts";
+
+// A usage row names a method and an origin; it is no copy of the request. Longer text is cut.
+const MAX_METHOD_CHARS = 128;
+const MAX_ORIGIN_CHARS = 256;
 
 /**
  * What the relay learned about one request as it went along; it feeds the usage row and the
@@ -39,6 +44,8 @@ export interface ExchangeEnd {
   /** The portal error that decided the answer; null when the upstream answer was returned. */
   errorName: PortalErrorName | null;
   bytesOut: number;
+  /** The client went away before it was answered (HTTP 499 in the row); nobody saw an answer. */
+  clientClosed?: boolean;
 }
 
 /** Writes the usage row and the closing log line of a request. */
@@ -50,8 +57,8 @@ export function finishExchange(
 ): void {
   const latencyMs = Math.max(0, Math.round(Date.now() - exchange.startedAt));
   const errorCode = end.errorName === null ? null : portalErrors[end.errorName].code;
-  const method = logMethodOf(exchange.body);
-  const status = end.errorName ?? "ok";
+  const method = logLabel(logMethodOf(exchange.body), MAX_METHOD_CHARS);
+  const status = end.clientClosed ? "client_closed" : (end.errorName ?? "ok");
   metrics?.observeRelay({ chain: exchange.chainId, status, method, latencyMs });
   relayLogs.add({
     createdAt: new Date(exchange.startedAt),
@@ -70,7 +77,7 @@ export function finishExchange(
     bytesIn: exchange.bytesIn,
     bytesOut: end.bytesOut,
     computeUnits: exchange.computeUnits ?? 0,
-    origin: exchange.origin,
+    origin: logLabel(exchange.origin, MAX_ORIGIN_CHARS),
   });
   const fields = {
     status: end.httpStatus,
@@ -81,7 +88,9 @@ export function finishExchange(
     keyLastFour: exchange.key?.lastFour,
     servicer: exchange.servicer ?? undefined,
   };
-  if (end.httpStatus >= 500) {
+  if (end.clientClosed) {
+    exchange.logger.info(fields, "client closed the request");
+  } else if (end.httpStatus >= 500) {
     exchange.logger.error(fields, "relay failed");
   } else if (end.httpStatus >= 400) {
     exchange.logger.info(fields, "relay refused");

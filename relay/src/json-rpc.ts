@@ -1,7 +1,16 @@
 import { type PortalErrorName, portalErrors, RelayError } from "./errors.ts";
 import { splitJsonArray } from "./json-array.ts";
+import { inspectRequestSource, type RawJson, type RequestSource, rawJson } from "./json-source.ts";
+import { hasLoneSurrogate } from "./unicode-text.ts";
 
-export type JsonRpcId = string | number | null;
+/** An id as the portal echoes it; a number a double cannot hold exactly keeps its source text. */
+export type JsonRpcId = string | number | null | RawJson;
+
+/**
+ * Deeper requests are refused before they are forwarded: nodes refuse them anyway (or spend
+ * their stack on them), and no real call nests anywhere near this.
+ */
+export const MAX_REQUEST_DEPTH = 512;
 
 /** One request of a dApp's body (the only one, or one element of a batch). */
 export interface RpcItem {
@@ -40,21 +49,52 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function isId(value: unknown): value is JsonRpcId {
-  return value === null || typeof value === "string" || typeof value === "number";
+// An integer as JSON writes it: no fraction, no exponent.
+const integerText = /^-?(?:0|[1-9][0-9]*)$/;
+
+/**
+ * A JSON-RPC 2.0 id: null, a string of real text, or a number written as an integer. The spec
+ * discourages fractions, and nodes refuse them, exponents (1e2, 1e400) included.
+ */
+function isValidId(value: unknown, source: RequestSource): boolean {
+  if (typeof value === "string") {
+    return !hasLoneSurrogate(value);
+  }
+  if (typeof value === "number") {
+    return source.idText !== null && integerText.test(source.idText);
+  }
+  return value === null;
+}
+
+/** The id to answer with, as the client wrote it where the text allows; null when unclear. */
+function answerId(value: unknown, source: RequestSource): JsonRpcId {
+  if (source.duplicateMember === "id") {
+    return null;
+  }
+  // A double may not hold the number (2^53 + 1), nor keep how it was written (1e2, -0).
+  if (typeof value === "number" && source.idText !== null && source.idText !== String(value)) {
+    return rawJson(source.idText);
+  }
+  return value === null || typeof value === "string" || typeof value === "number" ? value : null;
 }
 
 function describeItem(raw: string, value: unknown): RpcItem {
   if (!isRecord(value)) {
     return { raw, hasId: false, id: null, method: null, valid: false };
   }
+  const source = inspectRequestSource(raw);
   const hasId = Object.hasOwn(value, "id");
-  const id = hasId && isId(value.id) ? value.id : null;
+  const id = hasId ? answerId(value.id, source) : null;
   const method = typeof value.method === "string" ? value.method : null;
   const params = value.params;
   const paramsOk = params === undefined || Array.isArray(params) || isRecord(params);
   const valid =
-    value.jsonrpc === "2.0" && method !== null && paramsOk && (!hasId || isId(value.id));
+    value.jsonrpc === "2.0" &&
+    method !== null &&
+    paramsOk &&
+    (!hasId || isValidId(value.id, source)) &&
+    source.duplicateMember === null &&
+    source.depth <= MAX_REQUEST_DEPTH;
   return { raw, hasId, id, method, valid };
 }
 
@@ -62,6 +102,9 @@ function describeItem(raw: string, value: unknown): RpcItem {
  * Parses a dApp's body into requests without judging methods or keys. Throws
  * RelayError("parse_error") when the text is not JSON and RelayError("invalid_request") for an
  * empty batch; a malformed item is returned with valid=false so it gets its own error answer.
+ * Malformed includes what JSON.parse lets through but nodes refuse: a fractional or
+ * non-finite number id, a string id with a lone surrogate, a member given twice, and nesting
+ * deeper than MAX_REQUEST_DEPTH.
  */
 export function parseRpcBody(text: string): RpcBody {
   let value: unknown;

@@ -99,9 +99,7 @@ export async function startRelay(
   app.listen({
     hostname: config.RELAY_HOST,
     port: config.RELAY_PORT,
-    // Bun's own cap only stops absurd uploads; the relay refuses smaller excess itself so the
-    // dApp gets a JSON-RPC 413 instead of a dropped connection.
-    maxRequestBodySize: config.RELAY_MAX_BODY_BYTES * 4 + 65_536,
+    maxRequestBodySize: serverBodyCapBytes(config.RELAY_MAX_BODY_BYTES),
   });
   const port = app.server?.port ?? config.RELAY_PORT;
   const url = `http://${hostForUrl(config.RELAY_HOST)}:${port}`;
@@ -118,6 +116,18 @@ export async function startRelay(
     return stopping;
   };
   return { url, port, app, stop };
+}
+
+const BODY_HARD_CAP_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * The size past which Bun itself refuses a body, with a bare 413 before the relay sees it. The
+ * relay refuses anything over RELAY_MAX_BODY_BYTES with a JSON-RPC -32010 answer, reading no
+ * more than the limit, so Bun's cap sits far above it: only a declared length over 1 GiB (or
+ * twice the relay's limit, if that is more) gets Bun's bare answer (docs/relay-errors.md).
+ */
+export function serverBodyCapBytes(maxBodyBytes: number): number {
+  return Math.max(BODY_HARD_CAP_BYTES, maxBodyBytes * 2);
 }
 
 function hostForUrl(host: string): string {

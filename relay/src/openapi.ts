@@ -8,7 +8,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 const rpcId = {
   description: "Echoed in the answer. Absent makes the request a notification (no answer).",
-  oneOf: [{ type: "string" }, { type: "number" }, { type: "null" }],
+  oneOf: [{ type: "string" }, { type: "integer" }, { type: "null" }],
 };
 
 const schemas = {
@@ -146,7 +146,9 @@ export const rpcRouteDoc = {
     401: errorResponse("Unknown, revoked or expired API key"),
     403: errorResponse("Chain, method or origin not allowed for this key"),
     404: errorResponse("Unknown chain"),
-    413: errorResponse("Body larger than the relay accepts"),
+    413: errorResponse(
+      "Body larger than the relay accepts (-32010), or a request costing more compute units than the rate limit ever holds (-32013)",
+    ),
     415: errorResponse("Content-Type is not application/json"),
     429: errorResponse("Rate limit exceeded (-32005)"),
     502: errorResponse("No servicer answered correctly"),
@@ -183,10 +185,29 @@ export const readyRouteDoc = {
   },
 } as DocumentDecoration;
 
+/** OpenAPI description of `GET /metrics`. */
+export const metricsRouteDoc = {
+  operationId: "metrics",
+  summary: "Prometheus metrics of this instance (series in docs/analytics.md)",
+  tags: ["operations"],
+  responses: {
+    200: {
+      description: "Prometheus text exposition format",
+      content: { "text/plain": { schema: { type: "string" } } },
+    },
+  },
+} as DocumentDecoration;
+
+// The reference page loads Scalar from a CDN; a pinned version keeps /docs from changing (or
+// breaking) under us when Scalar publishes. The path is the bundle the package itself names.
+const scalarBundle =
+  "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.76.0/dist/browser/standalone.js";
+
 /** The docs plugin: a reference page at /docs and the OpenAPI JSON at /docs/json. */
 export function relayDocs() {
   return swagger({
     path: "/docs",
+    scalarCDN: scalarBundle,
     documentation: {
       // 3.1, because its schemas are plain JSON Schema: a nullable id is `{"type": "null"}`.
       openapi: "3.1.0",
@@ -197,7 +218,7 @@ export function relayDocs() {
       },
       tags: [
         { name: "relay", description: "JSON-RPC relaying" },
-        { name: "operations", description: "Health and readiness" },
+        { name: "operations", description: "Health, readiness and metrics" },
       ],
       components: { schemas: schemas as Record<string, object> },
     },

@@ -5,7 +5,7 @@ import type { KeyRecord } from "./key-record.ts";
 import type { RateLimitConfig } from "./rate-limit/config.ts";
 import { createRateLimiter } from "./rate-limit/create-limiter.ts";
 import { rateLimitHeaders } from "./rate-limit/headers.ts";
-import { LimitEventRecorder } from "./rate-limit/limit-events.ts";
+import { LimitEventRecorder, reachedThresholds } from "./rate-limit/limit-events.ts";
 import type { RateLimiter } from "./rate-limit/limiter.ts";
 import { bypassesRateLimit, LimitPolicy } from "./rate-limit/policy.ts";
 import { type RateLimitRefusal, refusalFor } from "./rate-limit/refusal.ts";
@@ -104,7 +104,10 @@ export async function checkRateLimit(
     keyRatePerSecond: key.rules.ratePerSecond,
   };
   const decision = await limiter.take(policy.requestFor(subject, methods));
-  void recorder.observe(decision, { projectId: key.projectId, apiKeyId: key.keyId });
+  // Most requests leave every bucket below 80%: nothing to record, so no call at all.
+  if (decision.buckets.some((bucket) => reachedThresholds(bucket).length > 0)) {
+    void recorder.observe(decision, { projectId: key.projectId, apiKeyId: key.keyId });
+  }
   const refusal = refusalFor(decision);
   if (refusal?.errorName === "rate_limited") {
     throttled.count(key.keyId, methods);

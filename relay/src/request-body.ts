@@ -9,7 +9,18 @@ export function isJsonContentType(header: string | null): boolean {
   return mediaType === "application/json";
 }
 
-const decoder = new TextDecoder();
+// Fatal: bytes that are not UTF-8 are refused rather than replaced with U+FFFD, which would
+// change the request the dApp sent. A leading UTF-8 BOM is dropped, as RFC 8259 allows.
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The body's bytes as text; RelayError("parse_error") when they are not UTF-8. */
+function decodeUtf8(bytes: ArrayBuffer | Uint8Array): string {
+  try {
+    return decoder.decode(bytes);
+  } catch (cause) {
+    throw new RelayError("parse_error", { cause, detail: "the body is not valid UTF-8" });
+  }
+}
 
 /** A request body as text, with its size on the wire for the usage log. */
 export interface RequestBody {
@@ -34,7 +45,7 @@ export async function readLimitedBody(request: Request, maxBytes: number): Promi
     if (buffer.byteLength > maxBytes) {
       throw new RelayError("body_too_large");
     }
-    return { text: decoder.decode(buffer), bytes: buffer.byteLength };
+    return { text: decodeUtf8(buffer), bytes: buffer.byteLength };
   }
   if (request.body === null) {
     return { text: "", bytes: 0 };
@@ -54,5 +65,5 @@ export async function readLimitedBody(request: Request, maxBytes: number): Promi
     }
     chunks.push(value);
   }
-  return { text: decoder.decode(Buffer.concat(chunks)), bytes: total };
+  return { text: decodeUtf8(Buffer.concat(chunks)), bytes: total };
 }

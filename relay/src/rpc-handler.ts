@@ -26,7 +26,11 @@ interface Answer {
   status: number;
   text: string | null;
   errorName: PortalErrorName | null;
+  /** The client hung up (mid-body, say): nothing is sent, and the row says 499. */
+  clientClosed?: boolean;
 }
+
+const clientClosedAnswer: Answer = { status: 499, text: null, errorName: null, clientClosed: true };
 
 const shortHexId = /^(?:[0-9a-f]{2}){1,4}$/;
 
@@ -74,21 +78,24 @@ export async function handleRpc(
   try {
     answer = await withDeadline(serve(runtime, exchange, request, params), exchange.deadline);
   } catch (error) {
-    const relayError = asRelayError(error, exchange);
-    const body = wholeRequestError(exchange.body, relayError.errorName, requestId);
-    answer = {
-      status: relayError.status,
-      text: JSON.stringify(body),
-      errorName: relayError.errorName,
-    };
+    answer = request.signal.aborted ? clientClosedAnswer : errorAnswer(error, exchange);
   }
   const bytesOut = answer.text === null ? 0 : Buffer.byteLength(answer.text);
   finishExchange(
     exchange,
-    { httpStatus: answer.status, errorName: answer.errorName, bytesOut },
+    {
+      httpStatus: answer.status,
+      errorName: answer.errorName,
+      bytesOut,
+      clientClosed: answer.clientClosed,
+    },
     runtime.relayLogs,
     runtime.metrics,
   );
+  if (answer.clientClosed) {
+    // Bun aborts the request's signal when the connection drops; no one reads this answer.
+    return new Response(null, { status: answer.status });
+  }
   if (answer.errorName !== null && refusedKeyErrors.has(answer.errorName)) {
     void runtime.refusedKeys.noteRefusal(params.clientIp, answer.errorName);
   }
@@ -240,6 +247,13 @@ function answerUpstream(
   }
   const merged = mergeBatchAnswer(body, plan, upstream, requestId);
   return { status: merged === null ? 204 : 200, text: merged, errorName: null };
+}
+
+/** The portal's JSON-RPC error answer for whatever stopped the request. */
+function errorAnswer(error: unknown, exchange: Exchange): Answer {
+  const relayError = asRelayError(error, exchange);
+  const body = wholeRequestError(exchange.body, relayError.errorName, exchange.requestId);
+  return { status: relayError.status, text: JSON.stringify(body), errorName: relayError.errorName };
 }
 
 function asRelayError(error: unknown, exchange: Exchange): RelayError {

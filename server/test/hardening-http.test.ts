@@ -15,7 +15,7 @@ describe(`refusals and cookies over plain HTTP on ${testDriver} + ${testStoreKin
 
   beforeAll(async () => {
     server = await startTestServer();
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await server.stop();

@@ -49,8 +49,8 @@ describe(`control characters in text input on ${testDriver} + ${testStoreKind}`,
     const project = await client.projects.create.mutate({ name: "Text checks" });
     projectId = project.id;
     const key = await client.keys.create.mutate({ projectId, name: "first" });
-    keyId = key.id;
-  });
+    keyId = key.key.id;
+  }, 60_000);
 
   afterAll(async () => {
     await server.stop();

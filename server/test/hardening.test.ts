@@ -22,7 +22,7 @@ describe(`sign-in limits and request limits under load on ${testDriver} + ${test
 
   beforeAll(async () => {
     server = await startTestServer({ TRUST_PROXY: "true", SIGN_IN_MAX_FAILURES_PER_IP: "20" });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await server.stop();
@@ -53,7 +53,7 @@ describe(`sign-in limits and request limits under load on ${testDriver} + ${test
     expect(codes.SIGN_IN_LOCKED).toBe(100 - (codes.INVALID_CREDENTIALS ?? 0));
     const owner = await signIn(email, goodPassword, freshIp());
     expect(wireErrorOf(owner).data.appCode).toBe("SIGN_IN_LOCKED");
-  });
+  }, 30_000);
 
   test("a batch of wrong passwords no longer bypasses the lock: at most ten are checked", async () => {
     const { email } = await signUpWithTokens(server);
@@ -73,7 +73,7 @@ describe(`sign-in limits and request limits under load on ${testDriver} + ${test
     const codes = tally(batchAppCodes(answer));
     expect(codes.INVALID_CREDENTIALS).toBeLessThanOrEqual(limit);
     expect(codes.SIGN_IN_LOCKED).toBe(size - (codes.INVALID_CREDENTIALS ?? 0));
-  });
+  }, 30_000);
 
   test("parallel sign-ins spread over many emails no longer bypass the per-address lock", async () => {
     const headers = freshIp();
@@ -85,7 +85,7 @@ describe(`sign-in limits and request limits under load on ${testDriver} + ${test
     const codes = tally(answers.map((answer) => wireErrorOf(answer).data.appCode));
     expect(codes.INVALID_CREDENTIALS).toBeLessThanOrEqual(20);
     expect(codes.SIGN_IN_LOCKED).toBe(60 - (codes.INVALID_CREDENTIALS ?? 0));
-  });
+  }, 30_000);
 
   test("parallel wrong current passwords no longer bypass the lock on password changes", async () => {
     const { tokens } = await signUpWithTokens(server);
@@ -107,7 +107,7 @@ describe(`sign-in limits and request limits under load on ${testDriver} + ${test
       server.config.SIGN_IN_MAX_FAILURES_PER_ACCOUNT,
     );
     expect(codes.SIGN_IN_LOCKED).toBe(40 - (codes.PASSWORD_INCORRECT ?? 0));
-  });
+  }, 30_000);
 
   test("a batch over the cap is refused whole with BATCH_TOO_LARGE, before any call runs", async () => {
     const { email } = await signUpWithTokens(server);

@@ -2,6 +2,12 @@ import { hostname } from "node:os";
 import type { Logger } from "@viper/shared/logger";
 import type { Database } from "../client.ts";
 import type { NewRelayLog } from "../schema/relay-logs.ts";
+import {
+  isDataError,
+  RelayLogDeadLetters,
+  type SqlStateError,
+  sqlStateErrorOf,
+} from "./relay-log-dead-letters.ts";
 import { insertRelayLogRows, type RelayLogRow } from "./relay-log-rows.ts";
 import { RelayLogSpool } from "./relay-log-spool.ts";
 
@@ -37,6 +43,11 @@ export interface RelayLogWriterStats {
   failedWrites: number;
   /** Rows lost: buffer full without a spool, or the spool could not be written. */
   dropped: number;
+  /**
+   * Rows the database refused for their content (bad text, a broken constraint), set aside in
+   * the spool's dead-letter file so they hold up no other row.
+   */
+  deadLettered: number;
   /** Whether the last insert attempt failed. */
   databaseDown: boolean;
 }
@@ -54,10 +65,11 @@ export class DurableRelayLogWriter {
   readonly #maxBuffered: number;
   readonly #writerId: string;
   readonly #spool: RelayLogSpool | null;
+  readonly #deadLetters: RelayLogDeadLetters | null;
   readonly #timer: ReturnType<typeof setInterval>;
   #buffer: RelayLogRow[] = [];
   #flushing: Promise<void> | null = null;
-  #stats = { written: 0, failedWrites: 0, dropped: 0, unreportedDrops: 0 };
+  #stats = { written: 0, failedWrites: 0, dropped: 0, unreportedDrops: 0, deadLettered: 0 };
   #databaseDown = false;
 
   constructor(options: DurableRelayLogWriterOptions) {
@@ -67,6 +79,7 @@ export class DurableRelayLogWriter {
     this.#maxBuffered = options.maxBuffered ?? 50_000;
     this.#writerId = options.writerId ?? `${hostname()}-${process.pid}`;
     this.#spool = options.spoolDir ? new RelayLogSpool(options.spoolDir) : null;
+    this.#deadLetters = options.spoolDir ? new RelayLogDeadLetters(options.spoolDir) : null;
     this.#timer = setInterval(() => {
       this.flush().catch(() => undefined);
     }, options.flushIntervalMs ?? 500);
@@ -86,6 +99,7 @@ export class DurableRelayLogWriter {
       written: this.#stats.written,
       failedWrites: this.#stats.failedWrites,
       dropped: this.#stats.dropped,
+      deadLettered: this.#stats.deadLettered,
       databaseDown: this.#databaseDown,
     };
   }
@@ -169,6 +183,10 @@ export class DurableRelayLogWriter {
     try {
       await insertRelayLogRows(this.#db, batch, this.#writerId);
     } catch (error) {
+      const refused = sqlStateErrorOf(error);
+      if (isDataError(refused)) {
+        return this.#storeApart(batch, refused);
+      }
       this.#stats.failedWrites += 1;
       if (!this.#databaseDown) {
         this.#logger.warn(
@@ -184,6 +202,39 @@ export class DurableRelayLogWriter {
       this.#databaseDown = false;
       this.#logger.info({ pending: this.pending }, "relay log writes resumed");
     }
+    return true;
+  }
+
+  /**
+   * Stores a batch the database refused for its data, so one bad row holds up no other: the
+   * halves are tried in turn down to single rows, and a row refused alone is set aside.
+   * False when the database stops answering meanwhile; the caller keeps the whole batch, and
+   * the rows already stored are skipped when it is tried again.
+   */
+  async #storeApart(batch: RelayLogRow[], refused: SqlStateError): Promise<boolean> {
+    if (batch.length > 1) {
+      const middle = Math.ceil(batch.length / 2);
+      return (
+        (await this.#store(batch.slice(0, middle))) && (await this.#store(batch.slice(middle)))
+      );
+    }
+    this.#stats.deadLettered += batch.length;
+    let file: string | null = null;
+    try {
+      this.#deadLetters?.keep(batch, refused);
+      file = this.#deadLetters?.path ?? null;
+    } catch (error) {
+      this.#logger.error({ err: error }, "relay log dead-letter write failed");
+    }
+    this.#logger.error(
+      {
+        ...refused,
+        ids: batch.map((row) => row.id),
+        requestIds: batch.map((row) => row.requestId),
+        file,
+      },
+      "relay log row refused by the database, set aside",
+    );
     return true;
   }
 

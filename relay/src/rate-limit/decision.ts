@@ -110,6 +110,17 @@ export function unavailableDecision(request: TakeRequest, at: number): LimitDeci
   };
 }
 
+/**
+ * The bucket a refused request could never fit in, because it costs more than the bucket holds
+ * when full (a batch larger than the burst); null when waiting would let it through.
+ */
+export function tooCostlyBucket(decision: LimitDecision): BucketState | null {
+  if (decision.outcome !== "refuse") {
+    return null;
+  }
+  return decision.buckets.find((bucket) => bucket.cost > bucket.capacity) ?? null;
+}
+
 const emptyReading: BucketReading = { level: 0, sufficient: true };
 
 function bucketState(

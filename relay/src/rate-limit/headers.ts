@@ -1,4 +1,4 @@
-import type { BucketState, LimitDecision } from "./decision.ts";
+import { type BucketState, type LimitDecision, tooCostlyBucket } from "./decision.ts";
 
 /** Whole seconds before a refused request may be retried; at least 1, never an instant retry. */
 export function retryAfterSeconds(ms: number): number {
@@ -17,7 +17,8 @@ export function describeBucket(bucket: Pick<BucketState, "kind" | "method">): st
  * The response headers for a decision, on every answer of a limited request: the IETF draft
  * RateLimit-Limit / -Remaining / -Reset and the older X-RateLimit-* names, from the bucket that
  * decided (units are compute units, Reset is seconds until that bucket is full). A warned answer
- * adds X-RateLimit-Warning; a refused one adds Retry-After. Empty when no bucket applied.
+ * adds X-RateLimit-Warning; a refused one adds Retry-After, unless no wait would let it through
+ * (it costs more than a bucket holds). Empty when no bucket applied.
  */
 export function rateLimitHeaders(decision: LimitDecision): Record<string, string> {
   const bucket = decision.binding;
@@ -38,7 +39,7 @@ export function rateLimitHeaders(decision: LimitDecision): Record<string, string
   if (decision.outcome === "warn") {
     headers["X-RateLimit-Warning"] = warningText(decision);
   }
-  if (!decision.allowed) {
+  if (!decision.allowed && tooCostlyBucket(decision) === null) {
     headers["Retry-After"] = String(retryAfterSeconds(decision.retryAfterMs));
   }
   return headers;

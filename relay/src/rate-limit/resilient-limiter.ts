@@ -42,17 +42,18 @@ export class ResilientLimiter implements RateLimiter {
 
   constructor(connection: RedisStore | Redis, options: ResilientLimiterOptions) {
     this.redis = redisClientOf(connection);
-    this.primary = new RedisLimiter(this.redis, options);
+    this.redisTimeoutMs = options.redisTimeoutMs ?? 250;
+    // The Redis limiter times its script calls itself, one timer per call rather than per request.
+    this.primary = new RedisLimiter(this.redis, { ...options, timeoutMs: this.redisTimeoutMs });
     this.logger = options.logger;
     this.onRedisDown = options.onRedisDown ?? "degrade";
-    this.redisTimeoutMs = options.redisTimeoutMs ?? 250;
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
   }
 
   async take(request: TakeRequest): Promise<LimitDecision> {
     if (!this.degraded) {
       try {
-        return await withTimeout(this.primary.take(request), this.redisTimeoutMs);
+        return await this.primary.take(request);
       } catch (error) {
         if (error instanceof BucketSpecError) {
           throw error;

@@ -31,8 +31,9 @@ interface Draw {
  * is counted before its password is compared, so parallel requests cannot all be checked before
  * the first failure lands: each draws a number, and only the first `limit` numbers in a window go
  * through. A success gives its try back; failures stay counted. When a count reaches its limit
- * the subject is locked until the lock expires, even for the right password. Keys hold a hash of
- * the email, not the email.
+ * the subject is locked until the lock expires, even for the right password; with a window
+ * longer than the lock, tries past the limit stay refused until the window ends. Keys hold a
+ * hash of the email, not the email.
  */
 export class SignInLimiter {
   constructor(
@@ -50,7 +51,8 @@ export class SignInLimiter {
     const address = ip ? `ip:${ip}` : null;
     await this.assertNotLocked(address ? [account, address] : [account]);
 
-    // The account first: a refusal for it then leaves the IP's count alone.
+    // The account first: a refusal for it then leaves the IP's count alone. (A refusal for the
+    // IP costs the account the try it drew; only a success gives tries back.)
     const draws = [await this.drawAccount(account)];
     if (address) {
       draws.push(await this.drawAddress(address));

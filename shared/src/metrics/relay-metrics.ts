@@ -12,6 +12,8 @@ export interface LogWriterSnapshot {
   written: number;
   failedWrites: number;
   dropped: number;
+  /** Rows the database refused for their content, set aside instead of retried. */
+  deadLettered?: number;
 }
 
 /** How the relay's database answers, read on each scrape. */
@@ -189,6 +191,11 @@ export class RelayMetrics {
       (s) => s.failedWrites,
     );
     counter("viper_relay_log_dropped_rows_total", "Relay rows lost.", (s) => s.dropped);
+    counter(
+      "viper_relay_log_dead_letter_rows_total",
+      "Relay rows the database refused for their content, set aside in the dead-letter file.",
+      (s) => s.deadLettered ?? 0,
+    );
   }
 
   /** Reports the database's pool size and whether it answers, on each scrape. */
