@@ -3,7 +3,7 @@ import { splitJsonArray } from "./json-array.ts";
 import { inspectRequestSource, type RawJson, type RequestSource, rawJson } from "./json-source.ts";
 import { hasLoneSurrogate } from "./unicode-text.ts";
 
-/** An id as the portal echoes it; a number a double cannot hold exactly keeps its source text. */
+/** An id as the portal echoes it; a number keeps its source text where a double would not. */
 export type JsonRpcId = string | number | null | RawJson;
 
 /**
@@ -18,7 +18,7 @@ export interface RpcItem {
   raw: string;
   /** False for a notification: the `id` member is absent (an explicit null is not absent). */
   hasId: boolean;
-  /** The id to answer with; null when absent or not a valid id. */
+  /** The id to answer with, as written; null when absent, given twice, or no string or number. */
   id: JsonRpcId;
   /** The method name, or null when the item has none. */
   method: string | null;
@@ -102,8 +102,8 @@ function describeItem(raw: string, value: unknown): RpcItem {
  * Parses a dApp's body into requests without judging methods or keys. Throws
  * RelayError("parse_error") when the text is not JSON and RelayError("invalid_request") for an
  * empty batch; a malformed item is returned with valid=false so it gets its own error answer.
- * Malformed includes what JSON.parse lets through but nodes refuse: a fractional or
- * non-finite number id, a string id with a lone surrogate, a member given twice, and nesting
+ * Malformed includes what JSON.parse lets through but nodes refuse: a number id written with a
+ * fraction or exponent, a string id with a lone surrogate, a member given twice, and nesting
  * deeper than MAX_REQUEST_DEPTH.
  */
 export function parseRpcBody(text: string): RpcBody {

@@ -97,7 +97,12 @@ export class Relayer {
     }
     const dispatchFailed = error.cause instanceof DispatcherError;
     const period = dispatchFailed ? DISPATCH_FAILED_PLAIN_MS : NO_SESSION_PLAIN_MS;
+    const alreadyNoted = (this.#plainUntil.get(routeKey) ?? 0) > Date.now();
     this.#plainUntil.set(routeKey, Date.now() + period);
+    if (alreadyNoted) {
+      // Requests that were already asking Viper when another noted the same: one line is enough.
+      return;
+    }
     const fields = { chain: job.chain, zone: job.zone, forMs: period };
     if (dispatchFailed) {
       job.logger.warn({ ...fields, err: error.cause }, "no Viper session, using plain upstreams");

@@ -9,7 +9,7 @@ const unknownKeyPath = `/v1/${CHAIN_SLUG}/vpr_live_x`;
 beforeAll(async () => {
   harness = await startHarness();
   path = `/v1/${CHAIN_SLUG}/${harness.apiKey}`;
-});
+}, 60_000);
 
 afterAll(async () => {
   await harness.close();

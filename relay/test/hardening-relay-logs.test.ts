@@ -18,7 +18,7 @@ beforeAll(async () => {
   spoolRoot = mkdtempSync(join(tmpdir(), "vp-hardening-logs-"));
   harness = await startHarness({ relayLog: { spoolDir: join(spoolRoot, "relay") } });
   path = `/v1/${CHAIN_SLUG}/${harness.apiKey}`;
-});
+}, 60_000);
 
 afterAll(async () => {
   await harness.close();

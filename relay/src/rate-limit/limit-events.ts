@@ -141,9 +141,7 @@ export class LimitEventRecorder {
  */
 export function reachedThresholds(bucket: BucketState): LimitThreshold[] {
   const used = (bucket.capacity - bucket.remaining) / bucket.capacity;
-  // A request bigger than the whole bucket is refused without the bucket being used up.
-  const usedUp = !bucket.sufficient && bucket.cost <= bucket.capacity;
-  if (usedUp || bucket.remaining <= 0) {
+  if (!bucket.sufficient || bucket.remaining <= 0) {
     return [80, 100];
   }
   return used >= 0.8 ? [80] : [];
