@@ -1,6 +1,6 @@
 import type { LoadGenerator, LoadResult, LoadSpec } from "./load.ts";
 import { LoadGeneratorError } from "./load.ts";
-import type { ProcessGroup } from "./processes.ts";
+import { type ProcessGroup, runPiped } from "./processes.ts";
 
 const marker = "BENCH_RESULT ";
 const script = new URL("../autocannon-process.ts", import.meta.url).pathname;
@@ -11,20 +11,15 @@ export function autocannonGenerator(group: ProcessGroup, version: string): LoadG
     name: "autocannon",
     version,
     async run(spec: LoadSpec): Promise<LoadResult> {
-      const proc = Bun.spawn([process.execPath, script], {
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BENCH_LOAD_SPEC: JSON.stringify(spec) },
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const child = group.adopt(`autocannon ${spec.label}`, proc);
-      const timer = setTimeout(() => void child.stop(), (spec.durationSec + 30) * 1000);
-      const [stdout, stderr, code] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-        proc.exited,
-      ]);
-      clearTimeout(timer);
+      const { stdout, stderr, code } = await runPiped(
+        group,
+        `autocannon ${spec.label}`,
+        [process.execPath, script],
+        {
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", BENCH_LOAD_SPEC: JSON.stringify(spec) },
+          limitMs: (spec.durationSec + 30) * 1000,
+        },
+      );
       const line = stdout.split("\n").find((candidate) => candidate.startsWith(marker));
       if (code !== 0 || line === undefined) {
         throw new LoadGeneratorError(`autocannon exited with ${code}: ${stderr.slice(-500)}`);

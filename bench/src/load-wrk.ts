@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadGenerator, LoadResult, LoadSpec } from "./load.ts";
 import { LoadGeneratorError } from "./load.ts";
-import type { ProcessGroup } from "./processes.ts";
+import { type ProcessGroup, runPiped } from "./processes.ts";
 
 const marker = "BENCH_RESULT ";
 
@@ -101,27 +101,19 @@ export function wrkGenerator(
       const scriptPath = join(runDir, `${spec.label}.lua`);
       writeFileSync(scriptPath, wrkScript(spec));
       const target = spec.paths.length === 1 ? `${spec.baseUrl}${spec.paths[0]}` : spec.baseUrl;
-      const proc = Bun.spawn(
-        [
-          wrkPath,
-          `--threads=${spec.threads}`,
-          `--connections=${spec.connections}`,
-          `--duration=${spec.durationSec}s`,
-          "--timeout=5s",
-          `--script=${scriptPath}`,
-          target,
-        ],
-        { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
-      );
-      const child = group.adopt(`wrk ${spec.label}`, proc);
-      // wrk stops itself after the duration; the timer only catches a wrk that hangs.
-      const timer = setTimeout(() => void child.stop(), (spec.durationSec + 30) * 1000);
-      const [stdout, stderr, code] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-        proc.exited,
-      ]);
-      clearTimeout(timer);
+      const command = [
+        wrkPath,
+        `--threads=${spec.threads}`,
+        `--connections=${spec.connections}`,
+        `--duration=${spec.durationSec}s`,
+        "--timeout=5s",
+        `--script=${scriptPath}`,
+        target,
+      ];
+      // wrk stops itself after the duration; the limit only catches a wrk that hangs.
+      const { stdout, stderr, code } = await runPiped(group, `wrk ${spec.label}`, command, {
+        limitMs: (spec.durationSec + 30) * 1000,
+      });
       if (code !== 0) {
         throw new LoadGeneratorError(`wrk exited with ${code}: ${stderr.slice(-500)}`);
       }

@@ -110,6 +110,40 @@ export class ProcessGroup {
   }
 }
 
+/** What a piped child printed, and how it exited. */
+export interface PipedOutput {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/**
+ * Runs a command with piped output to its end, registered with the group so Ctrl-C stops it.
+ * A child still running after `limitMs` is stopped: the limit only catches one that hangs.
+ */
+export async function runPiped(
+  group: ProcessGroup,
+  name: string,
+  command: string[],
+  options: { env?: Record<string, string>; limitMs: number },
+): Promise<PipedOutput> {
+  const proc = Bun.spawn(command, {
+    ...(options.env ? { env: options.env } : {}),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const child = group.adopt(name, proc);
+  const timer = setTimeout(() => void child.stop(), options.limitMs);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  clearTimeout(timer);
+  return { stdout, stderr, code };
+}
+
 /**
  * Called inside a child: writes what the parent needs (URL, port) to BENCH_READY_FILE. Written
  * to a temporary name and renamed, so the parent never reads half a file.

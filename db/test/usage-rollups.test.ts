@@ -14,6 +14,7 @@ import {
 import { readRolledThrough, runUsageRollup } from "../src/analytics/rollup-job.ts";
 import { asDate, asNumber, queryRows } from "../src/analytics/sql-rows.ts";
 import { addBuckets, type BucketStep, ceilTo, floorTo } from "../src/analytics/time-buckets.ts";
+import { usageSumsOf } from "../src/analytics/usage-queries.ts";
 import {
   billableUsage,
   usageBreakdown,
@@ -57,18 +58,7 @@ async function rollupTable(table: RollupTable) {
   return new Map(
     found.map((row) => [
       `${asDate(row.bucket_start).toISOString()}|${row.project_id}|${row.api_key_id}|${row.chain_id}|${row.method}`,
-      {
-        requests: asNumber(row.requests),
-        errors: asNumber(row.errors),
-        serverErrors: asNumber(row.server_errors),
-        calls: asNumber(row.calls),
-        computeUnits: asNumber(row.compute_units),
-        bytesIn: asNumber(row.bytes_in),
-        bytesOut: asNumber(row.bytes_out),
-        latencySumMs: asNumber(row.latency_sum_ms),
-        latencyMaxMs: asNumber(row.latency_max_ms),
-        latencyBuckets: (row.latency_buckets as unknown[]).map(Number),
-      },
+      { ...usageSumsOf(row), latencyBuckets: (row.latency_buckets as unknown[]).map(Number) },
     ]),
   );
 }

@@ -31,12 +31,29 @@ export function splitJsonArray(text: string): string[] | null {
   return null;
 }
 
+// Character codes, compared instead of one-character strings: this runs over every byte of a
+// batch, and comparing codes is several times faster than charAt and includes.
+const SPACE = 32;
+const TAB = 9;
+const LINE_FEED = 10;
+const CARRIAGE_RETURN = 13;
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
 function skipWhitespace(text: string, from: number): number {
   let index = from;
-  while (index < text.length && " \t\n\r".includes(text.charAt(index))) {
+  for (;;) {
+    const code = text.charCodeAt(index);
+    if (code !== SPACE && code !== TAB && code !== LINE_FEED && code !== CARRIAGE_RETURN) {
+      return index;
+    }
     index += 1;
   }
-  return index;
 }
 
 /** The index just past the value starting at `start`: stops at a top-level `,` or `]`. */
@@ -44,19 +61,19 @@ function endOfValue(text: string, start: number): number {
   let depth = 0;
   let index = start;
   while (index < text.length) {
-    const char = text.charAt(index);
-    if (char === '"') {
+    const code = text.charCodeAt(index);
+    if (code === QUOTE) {
       index = endOfString(text, index);
       continue;
     }
-    if (char === "[" || char === "{") {
+    if (code === OPEN_BRACKET || code === OPEN_BRACE) {
       depth += 1;
-    } else if (char === "]" || char === "}") {
+    } else if (code === CLOSE_BRACKET || code === CLOSE_BRACE) {
       if (depth === 0) {
         return index;
       }
       depth -= 1;
-    } else if (char === "," && depth === 0) {
+    } else if (code === COMMA && depth === 0) {
       return index;
     }
     index += 1;
@@ -66,17 +83,20 @@ function endOfValue(text: string, start: number): number {
 
 /** The index just past the closing quote of the string that opens at `start`. */
 function endOfString(text: string, start: number): number {
-  let index = start + 1;
-  while (index < text.length) {
-    const char = text.charAt(index);
-    if (char === "\\") {
-      index += 2;
-      continue;
+  let from = start + 1;
+  for (;;) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) {
+      return text.length;
     }
-    if (char === '"') {
-      return index + 1;
+    // The quote closes the string unless an odd run of backslashes escapes it.
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) {
+      backslashes += 1;
     }
-    index += 1;
+    if (backslashes % 2 === 0) {
+      return quote + 1;
+    }
+    from = quote + 1;
   }
-  return index;
 }

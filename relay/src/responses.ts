@@ -1,7 +1,5 @@
-// Browsers hide response headers from scripts unless they are listed; dApps read these to pace
-// themselves.
-const exposedHeaders = [
-  "x-request-id",
+/** The rate limiter's headers, standard and X- styles, that an answer may carry. */
+export const rateLimitHeaderNames = [
   "ratelimit-limit",
   "ratelimit-remaining",
   "ratelimit-reset",
@@ -10,7 +8,11 @@ const exposedHeaders = [
   "x-ratelimit-reset",
   "x-ratelimit-warning",
   "retry-after",
-].join(", ");
+] as const;
+
+// Browsers hide response headers from scripts unless they are listed; dApps read these to pace
+// themselves.
+const exposedHeaders = ["x-request-id", ...rateLimitHeaderNames].join(", ");
 
 /** Headers every relay answer carries. */
 export function baseHeaders(requestId: string): Record<string, string> {

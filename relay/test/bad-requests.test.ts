@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { apiKeys } from "@viper/db/schema/api-keys";
 import { createProjectWithKey } from "@viper/db/seed";
 import { generateApiKey } from "@viper/shared/api-key";
 import { eq } from "drizzle-orm";
-import { CHAIN_SLUG, type Harness, post, rpc, startHarness } from "./harness.ts";
+import { CHAIN_SLUG, post, rpc, useHarness } from "./harness.ts";
 
 interface PortalError {
   jsonrpc: string;
@@ -11,17 +11,7 @@ interface PortalError {
   error: { code: number; message: string; data: { requestId: string } };
 }
 
-let harness: Harness;
-let path: string;
-
-beforeAll(async () => {
-  harness = await startHarness({ limits: { maxBodyBytes: 4096 } });
-  path = `/v1/${CHAIN_SLUG}/${harness.apiKey}`;
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useHarness({ limits: { maxBodyBytes: 4096 } });
 
 /**
  * Checks the shape every portal error shares (including the request id, which must match the
@@ -37,7 +27,7 @@ function portalError(answer: { text: string; headers: Headers }): PortalError {
 
 describe("malformed JSON-RPC", () => {
   test("a body that is not JSON gets -32700 with id null", async () => {
-    const answer = await post(harness.app, path, '{"jsonrpc": "2.0", "method": ');
+    const answer = await post(harness.app, harness.rpcPath, '{"jsonrpc": "2.0", "method": ');
 
     expect(answer.status).toBe(400);
     const body = portalError(answer);
@@ -46,7 +36,7 @@ describe("malformed JSON-RPC", () => {
   });
 
   test("an empty batch gets a single -32600 object with id null", async () => {
-    const answer = await post(harness.app, path, "[]");
+    const answer = await post(harness.app, harness.rpcPath, "[]");
 
     expect(answer.status).toBe(400);
     const body = portalError(answer);
@@ -56,7 +46,7 @@ describe("malformed JSON-RPC", () => {
   });
 
   test("a batch of non-objects gets one -32600 error per item", async () => {
-    const answer = await post(harness.app, path, "[1, 2, 3]");
+    const answer = await post(harness.app, harness.rpcPath, "[1, 2, 3]");
 
     expect(answer.status).toBe(400);
     const body = JSON.parse(answer.text) as PortalError[];
@@ -68,8 +58,12 @@ describe("malformed JSON-RPC", () => {
   });
 
   test("a request without jsonrpc 2.0 or without a method string gets -32600 with its id", async () => {
-    const noVersion = await post(harness.app, path, { id: 5, method: "eth_chainId" });
-    const noMethod = await post(harness.app, path, { jsonrpc: "2.0", id: "x", method: 7 });
+    const noVersion = await post(harness.app, harness.rpcPath, { id: 5, method: "eth_chainId" });
+    const noMethod = await post(harness.app, harness.rpcPath, {
+      jsonrpc: "2.0",
+      id: "x",
+      method: 7,
+    });
 
     expect(noVersion.status).toBe(400);
     expect(portalError(noVersion)).toMatchObject({ id: 5, error: { code: -32600 } });
@@ -85,7 +79,7 @@ describe("malformed JSON-RPC", () => {
       rpc("net_version", 3),
     ];
 
-    const answer = await post(harness.app, path, batch);
+    const answer = await post(harness.app, harness.rpcPath, batch);
 
     expect(answer.status).toBe(200);
     const body = JSON.parse(answer.text) as {
@@ -103,7 +97,7 @@ describe("malformed JSON-RPC", () => {
   test("a body over the size limit gets HTTP 413 with a JSON-RPC error", async () => {
     const huge = rpc("eth_call", 1, [{ data: `0x${"ab".repeat(4096)}` }, "latest"]);
 
-    const answer = await post(harness.app, path, huge);
+    const answer = await post(harness.app, harness.rpcPath, huge);
 
     expect(answer.status).toBe(413);
     expect(portalError(answer).error.code).toBe(-32010);
@@ -124,7 +118,7 @@ describe("malformed JSON-RPC", () => {
     });
 
     const response = await harness.app.handle(
-      new Request(`http://relay.test${path}`, {
+      new Request(`http://relay.test${harness.rpcPath}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: stream,
@@ -139,7 +133,7 @@ describe("malformed JSON-RPC", () => {
   });
 
   test("a body that is not declared application/json gets HTTP 415", async () => {
-    const answer = await post(harness.app, path, JSON.stringify(rpc("eth_chainId")), {
+    const answer = await post(harness.app, harness.rpcPath, JSON.stringify(rpc("eth_chainId")), {
       "content-type": "text/plain",
     });
 
@@ -148,7 +142,7 @@ describe("malformed JSON-RPC", () => {
   });
 
   test("application/json with a charset is accepted", async () => {
-    const answer = await post(harness.app, path, rpc("eth_chainId"), {
+    const answer = await post(harness.app, harness.rpcPath, rpc("eth_chainId"), {
       "content-type": "application/json; charset=utf-8",
     });
 
@@ -353,7 +347,7 @@ describe("errors outside the RPC route", () => {
   });
 
   test("GET on the RPC route gets a JSON-RPC error, not HTML", async () => {
-    const response = await harness.app.handle(new Request(`http://relay.test${path}`));
+    const response = await harness.app.handle(new Request(`http://relay.test${harness.rpcPath}`));
 
     expect(response.status).toBe(404);
     expect(portalError({ text: await response.text(), headers: response.headers }).error.code).toBe(
@@ -363,9 +357,9 @@ describe("errors outside the RPC route", () => {
 
   test("no error message carries a stack trace, a servicer URL or the key", async () => {
     const answers = await Promise.all([
-      post(harness.app, path, "{"),
+      post(harness.app, harness.rpcPath, "{"),
       post(harness.app, `/v1/nope/${harness.apiKey}`, rpc("eth_chainId")),
-      post(harness.app, path, "[]"),
+      post(harness.app, harness.rpcPath, "[]"),
     ]);
 
     for (const answer of answers) {

@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { MAX_REQUEST_DEPTH } from "../src/json-rpc.ts";
-import { CHAIN_SLUG, type Harness, post, startHarness } from "./harness.ts";
+import { CHAIN_SLUG, post, useHarness } from "./harness.ts";
 
-let harness: Harness;
-let path: string;
 const unknownKeyPath = `/v1/${CHAIN_SLUG}/vpr_live_x`;
-
-beforeAll(async () => {
-  harness = await startHarness();
-  path = `/v1/${CHAIN_SLUG}/${harness.apiKey}`;
-}, 60_000);
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useHarness({}, 60_000);
 
 /** A request whose id is written as the given JSON text, which JSON.stringify could not keep. */
 function requestWithId(idText: string, method = "eth_chainId"): string {
@@ -48,7 +38,7 @@ describe("large integer ids in the portal's own errors", () => {
   test("a batch merged with the portal's refusals keeps each answer in its place", async () => {
     const body = `[${requestWithId("9007199254740993")},{"id":7},${requestWithId("9007199254740992", "eth_blockNumber")}]`;
 
-    const answer = await post(harness.app, path, body);
+    const answer = await post(harness.app, harness.rpcPath, body);
     const ids = [...answer.text.matchAll(/"id":(-?\d+)/g)].map((match) => match[1]);
 
     expect(answer.status).toBe(200);
@@ -83,7 +73,9 @@ describe("requests a node refuses are refused by the portal, before relaying", (
   ];
   for (const [name, body, idText] of refused) {
     test(`${name}: -32600 with the id as sent`, async () => {
-      const answer = await post(harness.app, path, body, { "x-request-id": "refused-id" });
+      const answer = await post(harness.app, harness.rpcPath, body, {
+        "x-request-id": "refused-id",
+      });
 
       expect(answer.status).toBe(400);
       expect(answer.text).toContain(`"id":${idText},`);
@@ -97,7 +89,7 @@ describe("requests a node refuses are refused by the portal, before relaying", (
     // The request object is one level, so params may add MAX_REQUEST_DEPTH - 1 more.
     const body = `{"jsonrpc":"2.0","id":6,"method":"eth_chainId","params":${nested(MAX_REQUEST_DEPTH - 1)}}`;
 
-    const answer = await post(harness.app, path, body);
+    const answer = await post(harness.app, harness.rpcPath, body);
 
     expect(answer.status).toBe(200);
     expect(answer.text).not.toContain("requestId");
@@ -106,7 +98,7 @@ describe("requests a node refuses are refused by the portal, before relaying", (
   test("in a batch only the bad item is refused; the others are relayed", async () => {
     const body = `[${requestWithId("1")},${requestWithId("2.5")},${requestWithId('"three"')}]`;
 
-    const answer = await post(harness.app, path, body);
+    const answer = await post(harness.app, harness.rpcPath, body);
     const parsed = JSON.parse(answer.text) as { id: unknown; result?: string; error?: object }[];
 
     expect(answer.status).toBe(200);
@@ -127,7 +119,9 @@ describe("requests a node refuses are refused by the portal, before relaying", (
       '{"jsonrpc":"2.0","\\u0069d":8,"method":"eth_chainId"}',
     ];
 
-    const answers = await Promise.all(bodies.map((body) => post(harness.app, path, body)));
+    const answers = await Promise.all(
+      bodies.map((body) => post(harness.app, harness.rpcPath, body)),
+    );
 
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
     for (const answer of answers) {

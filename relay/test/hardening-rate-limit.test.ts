@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { relayLogs } from "@viper/db/schema/relay-logs";
 import { eq } from "drizzle-orm";
 import { parseRateLimitConfig } from "../src/rate-limit/config.ts";
-import { CHAIN_SLUG, type Harness, post, rpc, startHarness } from "./harness.ts";
+import { post, rpc, useHarness } from "./harness.ts";
 
 // A key bucket of 10 compute units that refills too slowly to matter while the test runs;
 // eth_blockNumber costs 1, so a batch of 11 can never fit.
@@ -13,17 +13,7 @@ const rates = parseRateLimitConfig({
   },
 });
 
-let harness: Harness;
-let path: string;
-
-beforeAll(async () => {
-  harness = await startHarness({ rateLimit: rates });
-  path = `/v1/${CHAIN_SLUG}/${harness.apiKey}`;
-}, 60_000);
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useHarness({ rateLimit: rates }, 60_000);
 
 function blockNumberBatch(size: number) {
   return Array.from({ length: size }, (_, index) => rpc("eth_blockNumber", index + 1));
@@ -31,11 +21,11 @@ function blockNumberBatch(size: number) {
 
 describe("a batch larger than the burst", () => {
   test("gets request_too_costly (413) without Retry-After, and charges nothing", async () => {
-    const tooBig = await post(harness.app, path, blockNumberBatch(11), {
+    const tooBig = await post(harness.app, harness.rpcPath, blockNumberBatch(11), {
       "x-request-id": "too-costly",
     });
-    const fits = await post(harness.app, path, blockNumberBatch(10));
-    const overRate = await post(harness.app, path, rpc("eth_blockNumber"));
+    const fits = await post(harness.app, harness.rpcPath, blockNumberBatch(10));
+    const overRate = await post(harness.app, harness.rpcPath, rpc("eth_blockNumber"));
 
     expect(tooBig.status).toBe(413);
     expect(tooBig.headers.get("retry-after")).toBeNull();

@@ -3,6 +3,7 @@
  * devnet chain and a project holding a key, a store chosen by TEST_STORE, and a relay app built
  * on them whose log lines are captured for inspection.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { createProjectWithKey, type ProjectWithKey, upsertChains } from "@viper/db/seed";
 import { createTestDatabase, type TestDatabase } from "@viper/db/testing";
@@ -11,7 +12,13 @@ import { type Devnet, startDevnet } from "@viper/devnet/devnet";
 import { generateKeyPair } from "@viper/shared/protocol";
 import { type KeyValueStore, MemoryStore, RedisStore } from "@viper/shared/store";
 import pino, { type Logger } from "pino";
-import { createRelayApp, type RelayApp, type RelayLimits } from "../src/app.ts";
+import {
+  createRelayApp,
+  type RelayApp,
+  type RelayDeps,
+  type RelayLimits,
+  type ViperSettings,
+} from "../src/app.ts";
 import { parseRateLimitConfig, type RateLimitConfig } from "../src/rate-limit/config.ts";
 
 export const CHAIN_ID = "0021";
@@ -65,6 +72,8 @@ export interface Harness {
   project: ProjectWithKey;
   /** The raw key of `project`. */
   apiKey: string;
+  /** The relay path of the devnet chain with `apiKey`. */
+  rpcPath: string;
   close(): Promise<void>;
 }
 
@@ -109,20 +118,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const store = createTestStore();
   const { logger, lines } = captureLogger();
-  const requestor = generateKeyPair();
   const app = createRelayApp({
     db: testDb.db,
     store,
     logger,
-    viper: {
-      dispatchUrls: [devnet.dispatcherUrl],
-      requestor,
-      client: requestor,
+    viper: devnetViper([devnet.dispatcherUrl], {
       numServicers: options.servicerCount ?? 5,
-      blocksPerSession: BLOCKS_PER_SESSION,
-      defaultZone: "0001",
       heightPollMs: options.heightPollMs ?? 100,
-    },
+    }),
     limits: { ...defaultLimits, ...options.limits },
     relayLog: options.relayLog,
     rateLimit: options.rateLimit ?? unlimitedRates,
@@ -144,8 +147,73 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logLines: lines,
     project,
     apiKey: project.apiKey.key,
+    rpcPath: `/v1/${CHAIN_SLUG}/${project.apiKey.key}`,
     close,
   };
+}
+
+/**
+ * Starts a harness before a file's tests and closes it after them. The harness returned reads
+ * through to the started one, so it is used only inside tests and hooks.
+ */
+export function useHarness(options: HarnessOptions = {}, timeoutMs?: number): Harness {
+  let started: Harness | null = null;
+  beforeAll(async () => {
+    started = await startHarness(options);
+  }, timeoutMs);
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as Harness, {
+    get(_target, name) {
+      if (started === null) {
+        throw new Error("the harness is used before beforeAll started it");
+      }
+      return Reflect.get(started, name);
+    },
+  });
+}
+
+/** Viper settings for the devnet: five servicers and a fresh requestor that signs as client. */
+export function devnetViper(
+  dispatchUrls: string[],
+  overrides: Partial<ViperSettings> = {},
+): ViperSettings {
+  const requestor = generateKeyPair();
+  return {
+    dispatchUrls,
+    requestor,
+    client: requestor,
+    numServicers: 5,
+    blocksPerSession: BLOCKS_PER_SESSION,
+    defaultZone: "0001",
+    ...overrides,
+  };
+}
+
+/** What a relay app beside the harness's own may change; the rest comes from the harness. */
+export interface SecondRelayOptions {
+  logger?: Logger;
+  /** Another connection to the store, or another store; the harness's own when omitted. */
+  store?: KeyValueStore;
+  /** The harness's dispatcher when omitted. */
+  dispatchUrls?: string[];
+  viper?: Partial<ViperSettings>;
+  relayLog?: RelayDeps["relayLog"];
+  rateLimit?: RateLimitConfig;
+}
+
+/** Another relay app on the harness's database and devnet, as a second relay process runs. */
+export function secondRelayApp(harness: Harness, options: SecondRelayOptions = {}): RelayApp {
+  return createRelayApp({
+    db: harness.testDb.db,
+    store: options.store ?? harness.store,
+    logger: options.logger ?? captureLogger().logger,
+    viper: devnetViper(options.dispatchUrls ?? [harness.devnet.dispatcherUrl], options.viper),
+    limits: defaultLimits,
+    relayLog: options.relayLog,
+    rateLimit: options.rateLimit,
+  });
 }
 
 /** A JSON-RPC request object. */

@@ -1,28 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { generateKeyPair } from "@viper/shared/protocol";
-import { createRelayApp } from "../src/app.ts";
-import {
-  BLOCKS_PER_SESSION,
-  captureLogger,
-  defaultLimits,
-  freePortUrl,
-  type Harness,
-  startHarness,
-  storeDriver,
-} from "./harness.ts";
+import { describe, expect, test } from "bun:test";
+import { freePortUrl, secondRelayApp, storeDriver, useHarness } from "./harness.ts";
 
 // The rate limiter shares buckets through Redis, or counts in this process on the memory store.
 const limiterMode = storeDriver === "redis" ? "redis" : "memory";
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useHarness();
 
 async function get(app: { handle(request: Request): Promise<Response> }, path: string) {
   const response = await app.handle(new Request(`http://relay.test${path}`));
@@ -47,21 +29,7 @@ describe("health and readiness", () => {
   });
 
   test("/ready is 503 and names the dispatcher when no dispatcher answers", async () => {
-    const requestor = generateKeyPair();
-    const app = createRelayApp({
-      db: harness.testDb.db,
-      store: harness.store,
-      logger: captureLogger().logger,
-      viper: {
-        dispatchUrls: [await freePortUrl()],
-        requestor,
-        client: requestor,
-        numServicers: 5,
-        blocksPerSession: BLOCKS_PER_SESSION,
-        defaultZone: "0001",
-      },
-      limits: defaultLimits,
-    });
+    const app = secondRelayApp(harness, { dispatchUrls: [await freePortUrl()] });
 
     try {
       const answer = await get(app, "/ready");

@@ -1,20 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { apiKeys } from "@viper/db/schema/api-keys";
 import { generateApiKey } from "@viper/shared/api-key";
-import { generateKeyPair } from "@viper/shared/protocol";
 import { eq } from "drizzle-orm";
-import { createRelayApp } from "../src/app.ts";
 import { invalidateKey } from "../src/key-invalidation.ts";
-import {
-  BLOCKS_PER_SESSION,
-  CHAIN_SLUG,
-  captureLogger,
-  defaultLimits,
-  type Harness,
-  post,
-  rpc,
-  startHarness,
-} from "./harness.ts";
+import { CHAIN_SLUG, post, rpc, secondRelayApp, useHarness } from "./harness.ts";
 
 // Usage rows are written in the background; they are not part of answering a request.
 const queries: string[] = [];
@@ -24,17 +13,7 @@ const countQueries = (query: string) => {
   }
 };
 
-let harness: Harness;
-let path: string;
-
-beforeAll(async () => {
-  harness = await startHarness({ onQuery: countQueries });
-  path = `/v1/${CHAIN_SLUG}/${harness.apiKey}`;
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useHarness({ onQuery: countQueries });
 
 /** Runs `work` and returns how many queries it sent to the database. */
 async function queriesDuring(work: () => Promise<unknown>): Promise<number> {
@@ -45,12 +24,12 @@ async function queriesDuring(work: () => Promise<unknown>): Promise<number> {
 
 describe("the key cache", () => {
   test("a warm key costs no database query", async () => {
-    const first = await post(harness.app, path, rpc("eth_chainId"));
+    const first = await post(harness.app, harness.rpcPath, rpc("eth_chainId"));
     expect(first.status).toBe(200);
 
     const count = await queriesDuring(async () => {
       for (let i = 0; i < 20; i++) {
-        expect((await post(harness.app, path, rpc("eth_chainId", i))).status).toBe(200);
+        expect((await post(harness.app, harness.rpcPath, rpc("eth_chainId", i))).status).toBe(200);
       }
     });
 
@@ -81,28 +60,13 @@ describe("the key cache", () => {
   });
 
   test("another relay instance sharing the store reads the key from it, not the database", async () => {
-    const { logger } = captureLogger();
-    const requestor = generateKeyPair();
-    const second = createRelayApp({
-      db: harness.testDb.db,
-      store: harness.store,
-      logger,
-      viper: {
-        dispatchUrls: [harness.devnet.dispatcherUrl],
-        requestor,
-        client: requestor,
-        numServicers: 5,
-        blocksPerSession: BLOCKS_PER_SESSION,
-        defaultZone: "0001",
-      },
-      limits: defaultLimits,
-    });
+    const second = secondRelayApp(harness);
     // Each process reads the (small) chain list once; that read is not what this test is about.
     await second.decorator.relay.chains.resolve(CHAIN_SLUG);
 
     try {
       const count = await queriesDuring(async () => {
-        expect((await post(second, path, rpc("eth_chainId"))).status).toBe(200);
+        expect((await post(second, harness.rpcPath, rpc("eth_chainId"))).status).toBe(200);
       });
 
       expect(count).toBe(0);
@@ -112,17 +76,17 @@ describe("the key cache", () => {
   });
 
   test("a published invalidation makes a revocation take effect at once", async () => {
-    expect((await post(harness.app, path, rpc("eth_chainId"))).status).toBe(200);
+    expect((await post(harness.app, harness.rpcPath, rpc("eth_chainId"))).status).toBe(200);
     await harness.testDb.db
       .update(apiKeys)
       .set({ revokedAt: new Date(Date.now() - 1000) })
       .where(eq(apiKeys.id, harness.project.keyId));
-    const stillCached = await post(harness.app, path, rpc("eth_chainId"));
+    const stillCached = await post(harness.app, harness.rpcPath, rpc("eth_chainId"));
 
     await invalidateKey(harness.store, harness.project.apiKey.hash);
     let status = 0;
     for (let attempt = 0; attempt < 50 && status !== 401; attempt++) {
-      status = (await post(harness.app, path, rpc("eth_chainId"))).status;
+      status = (await post(harness.app, harness.rpcPath, rpc("eth_chainId"))).status;
       if (status !== 401) {
         await Bun.sleep(20);
       }
@@ -130,7 +94,7 @@ describe("the key cache", () => {
 
     expect(stillCached.status).toBe(200);
     expect(status).toBe(401);
-    const answer = await post(harness.app, path, rpc("eth_chainId"));
+    const answer = await post(harness.app, harness.rpcPath, rpc("eth_chainId"));
     expect(JSON.parse(answer.text).error.code).toBe(-32002);
   });
 });

@@ -11,11 +11,11 @@ import { upsertChains } from "@viper/db/seed";
 import { createTestDatabase, type TestDatabase } from "@viper/db/testing";
 import { type Devnet, startDevnet } from "@viper/devnet/devnet";
 import type { AppRouter } from "@viper/server/router";
-import { generateKeyPair } from "@viper/shared/protocol";
 import { type KeyValueStore, MemoryStore, RedisStore } from "@viper/shared/store";
 import { drizzle } from "drizzle-orm/pglite";
 import {
   goodPassword,
+  signInForTokens,
   startTestServer,
   type TestServer,
   uniqueEmail,
@@ -28,6 +28,7 @@ import {
   CHAIN_SLUG,
   captureLogger,
   defaultLimits,
+  devnetViper,
   storeDriver,
 } from "./harness.ts";
 
@@ -176,15 +177,8 @@ async function signUp(server: TestServer, db: Database): Promise<TRPCClient<AppR
   const anonymous = server.client();
   await anonymous.auth.register.mutate({ email, password: goodPassword });
   await anonymous.auth.verifyEmail.mutate({ token: await verificationTokenFor(db, email) });
-  const signedIn = await anonymous.auth.signIn.mutate({
-    email,
-    password: goodPassword,
-    mode: "token",
-  });
-  if (!signedIn.tokens) {
-    throw new Error("token mode returned no tokens");
-  }
-  return server.client({ token: signedIn.tokens.accessToken });
+  const { tokens } = await signInForTokens(anonymous, email);
+  return server.client({ token: tokens.accessToken });
 }
 
 /**
@@ -204,20 +198,11 @@ async function startRelayInstance(
   const own = database.url ? await openDatabase({ url: database.url, poolSize: 3, onQuery }) : null;
   const db = own?.db ?? pgliteTwin(database.db, onQuery);
   const { logger, lines } = captureLogger();
-  const requestor = generateKeyPair();
   const app = createRelayApp({
     db,
     store,
     logger,
-    viper: {
-      dispatchUrls: [devnet.dispatcherUrl],
-      requestor,
-      client: requestor,
-      numServicers: 5,
-      blocksPerSession: BLOCKS_PER_SESSION,
-      defaultZone: "0001",
-      heightPollMs: 100,
-    },
+    viper: devnetViper([devnet.dispatcherUrl], { heightPollMs: 100 }),
     limits: defaultLimits,
   });
   await app.decorator.relay.ready;

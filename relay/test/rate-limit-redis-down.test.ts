@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
+import { freePort } from "@viper/devnet/anvil";
 import { createLogger } from "@viper/shared/logger";
 import { RedisStore } from "@viper/shared/store";
 import type { Subprocess } from "bun";
@@ -8,9 +8,9 @@ import type { BucketSpec } from "../src/rate-limit/bucket-spec.ts";
 import { takeScriptSha } from "../src/rate-limit/redis-limiter.ts";
 import { refusalFor } from "../src/rate-limit/refusal.ts";
 import { ResilientLimiter } from "../src/rate-limit/resilient-limiter.ts";
+import { redisServerBinary as redisServer, startRedisServer, waitFor } from "./redis-server.ts";
 
 // A Redis of our own on a spare port, so stopping it disturbs nobody else's tests.
-const redisServer = Bun.which("redis-server");
 const testWhenRedisServer = redisServer ? test : test.skip;
 if (!redisServer) {
   console.warn("redis-server is not installed: the Redis outage test is skipped");
@@ -47,7 +47,7 @@ describe("rate limiter while Redis is down", () => {
       return;
     }
     port = await freePort();
-    server = await startRedis(redisServer, port);
+    server = await startRedisServer(port);
     store = new RedisStore({ url: `redis://127.0.0.1:${port}`, prefix: "vp-test-rl:" });
     const options = { logger, redisTimeoutMs: 250, probeIntervalMs: 100 };
     degrading = new ResilientLimiter(store, { ...options, onRedisDown: "degrade" });
@@ -87,7 +87,7 @@ describe("rate limiter while Redis is down", () => {
       expect(refusalFor(refused)).toMatchObject({ status: 503, data: { limit: "limiter" } });
       expect(warnings("rate limiter lost redis")).toHaveLength(2);
 
-      server = await startRedis(redisServer ?? "", port);
+      server = await startRedisServer(port);
       await waitFor(() => degrading.mode() === "redis" && refusing.mode() === "redis");
       // A restarted Redis has forgotten the script: EVALSHA fails and EVAL loads it again.
       const cachedBefore = await store.client.script("EXISTS", takeScriptSha);
@@ -111,54 +111,3 @@ describe("rate limiter while Redis is down", () => {
     return lines.filter((line) => line.level === 30 && line.msg === msg);
   }
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(binary: string, port: number): Promise<Subprocess> {
-  const child = Bun.spawn(
-    [
-      binary,
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--daemonize",
-      "no",
-    ],
-    { stdout: "ignore", stderr: "ignore" },
-  );
-  await waitFor(async () => {
-    const socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: { data: () => undefined },
-    }).catch(() => null);
-    socket?.end();
-    return socket !== null;
-  });
-  return child;
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await Bun.sleep(50);
-  }
-}

@@ -15,6 +15,7 @@ import { captureLogger, type Harness, rpc, startHarness, storeDriver } from "./h
 import {
   addProject,
   call,
+  firstKey,
   type LimitError,
   limitHeaders,
   relayInstance,
@@ -104,14 +105,6 @@ async function joinAsDeveloper(project: TestProject): Promise<void> {
 
 async function setPlatformRole(role: "admin" | "user"): Promise<void> {
   await harness.testDb.db.update(users).set({ role }).where(eq(users.id, userId));
-}
-
-function firstKey(project: TestProject): TestKey {
-  const [key] = project.keys;
-  if (!key) {
-    throw new Error("no key");
-  }
-  return key;
 }
 
 /** The RateLimit-Limit a relay instance answers a key with now. */

@@ -8,20 +8,21 @@ import { projects } from "@viper/db/schema/projects";
 import { createProjectWithKey } from "@viper/db/seed";
 import { generateApiKey } from "@viper/shared/api-key";
 import { type KeyValueStore, MemoryStore, RedisStore } from "@viper/shared/store";
-import type { Subprocess } from "bun";
 import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
-import { createRelayApp, type RelayApp } from "../src/app.ts";
+import type { RelayApp } from "../src/app.ts";
 import type { RateLimitConfig } from "../src/rate-limit/config.ts";
+import { rateLimitHeaderNames } from "../src/responses.ts";
 import {
-  BLOCKS_PER_SESSION,
   CHAIN_ID,
   CHAIN_SLUG,
   captureLogger,
-  defaultLimits,
   type Harness,
   post,
+  secondRelayApp,
 } from "./harness.ts";
+
+export { waitFor } from "./redis-server.ts";
 
 /** A key of a test project: its id and the raw key the dApp sends. */
 export interface TestKey {
@@ -33,6 +34,15 @@ export interface TestProject {
   projectId: string;
   userId: string;
   keys: TestKey[];
+}
+
+/** A project's first key; every test project has one. */
+export function firstKey(project: TestProject): TestKey {
+  const [key] = project.keys;
+  if (!key) {
+    throw new Error("the test project has no key");
+  }
+  return key;
 }
 
 /** A new project on `tier` with `keyCount` keys (internal ones when asked), on the devnet chain. */
@@ -93,38 +103,19 @@ export function relayInstance(
   rateLimit: RateLimitConfig,
   logger: Logger = captureLogger().logger,
 ): RelayApp {
-  return createRelayApp({
-    db: harness.testDb.db,
+  const { requestor, client } = harness.app.decorator.relay.deps.viper;
+  return secondRelayApp(harness, {
     store,
-    logger,
-    viper: {
-      dispatchUrls: [harness.devnet.dispatcherUrl],
-      requestor: harness.app.decorator.relay.deps.viper.requestor,
-      client: harness.app.decorator.relay.deps.viper.client,
-      numServicers: 5,
-      blocksPerSession: BLOCKS_PER_SESSION,
-      defaultZone: "0001",
-      heightPollMs: 100,
-    },
-    limits: defaultLimits,
     rateLimit,
+    logger,
+    viper: { requestor, client, heightPollMs: 100 },
   });
 }
 
 /** The limiter's headers of an answer, under their lower-case names; absent ones left out. */
 export function limitHeaders(headers: Headers): Record<string, string> {
-  const names = [
-    "ratelimit-limit",
-    "ratelimit-remaining",
-    "ratelimit-reset",
-    "x-ratelimit-limit",
-    "x-ratelimit-remaining",
-    "x-ratelimit-reset",
-    "x-ratelimit-warning",
-    "retry-after",
-  ];
   const found: Record<string, string> = {};
-  for (const name of names) {
+  for (const name of rateLimitHeaderNames) {
     const value = headers.get(name);
     if (value !== null) {
       found[name] = value;
@@ -152,47 +143,4 @@ export async function call(
 ) {
   const answer = await post(app, rpcPath(key), body, headers);
   return { ...answer, json: JSON.parse(answer.text) as unknown };
-}
-
-/** Waits for a condition that other processes or timers make true; fails after the deadline. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error("condition not met in time");
-    }
-    await Bun.sleep(20);
-  }
-}
-
-/** The redis-server binary, when installed; tests that stop Redis spawn their own. */
-export const redisServerBinary = Bun.which("redis-server");
-
-/** Starts a throwaway redis-server on a loopback port (no persistence); resolves once it listens. */
-export async function startRedisServer(port: number): Promise<Subprocess> {
-  if (!redisServerBinary) {
-    throw new Error("redis-server is not installed");
-  }
-  const child = Bun.spawn(
-    [redisServerBinary, "--port", String(port), "--bind", "127.0.0.1", "--save", ""].concat([
-      "--appendonly",
-      "no",
-      "--daemonize",
-      "no",
-    ]),
-    { stdout: "ignore", stderr: "ignore" },
-  );
-  await waitFor(async () => {
-    const socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: { data: () => undefined },
-    }).catch(() => null);
-    socket?.end();
-    return socket !== null;
-  });
-  return child;
 }

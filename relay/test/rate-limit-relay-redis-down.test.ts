@@ -13,12 +13,10 @@ import {
   call,
   type LimitError,
   limitHeaders,
-  redisServerBinary,
   relayInstance,
-  startRedisServer,
   type TestKey,
-  waitFor,
 } from "./rate-limit-relay-fixtures.ts";
+import { redisServerBinary, startRedisServer, waitFor } from "./redis-server.ts";
 
 // A Redis of our own on a spare port: stopping it disturbs no other test.
 const testWithRedisServer = redisServerBinary ? test : test.skip;

@@ -9,6 +9,7 @@ import { captureLogger, type Harness, post, rpc, startHarness, storeDriver } fro
 import {
   addProject,
   call,
+  firstKey,
   type LimitError,
   limitHeaders,
   relayInstance,
@@ -81,10 +82,7 @@ describe(`rate limits through the relay on the ${storeDriver} store`, () => {
 
   test(`1,000 concurrent requests over ${instances} let exactly 100 through`, async () => {
     const project = await addProject(harness, "key-100");
-    const [key] = project.keys;
-    if (!key) {
-      throw new Error("no key");
-    }
+    const key = firstKey(project);
     const apps = storeDriver === "redis" ? [harness.app, second] : [harness.app];
 
     const answers = await Promise.all(
@@ -109,10 +107,7 @@ describe(`rate limits through the relay on the ${storeDriver} store`, () => {
 
   test("the 80% and 100% marks of a bucket are recorded once, however many requests cross them", async () => {
     const project = await addProject(harness, "key-100");
-    const [key] = project.keys;
-    if (!key) {
-      throw new Error("no key");
-    }
+    const key = firstKey(project);
     const apps = storeDriver === "redis" ? [harness.app, second] : [harness.app];
 
     await Promise.all(
@@ -153,10 +148,7 @@ describe(`rate limits through the relay on the ${storeDriver} store`, () => {
 
   test("a per-method limit on eth_getLogs refuses it while eth_blockNumber still passes", async () => {
     const project = await addProject(harness, "logs-30");
-    const [key] = project.keys;
-    if (!key) {
-      throw new Error("no key");
-    }
+    const key = firstKey(project);
     const getLogs = (id: number) =>
       rpc("eth_getLogs", id, [{ fromBlock: "0x0", toBlock: "latest" }]);
 
@@ -178,10 +170,7 @@ describe(`rate limits through the relay on the ${storeDriver} store`, () => {
 
   test("a batch of 10 costs 10 and is refused whole when it does not fit", async () => {
     const project = await addProject(harness, "key-25");
-    const [key] = project.keys;
-    if (!key) {
-      throw new Error("no key");
-    }
+    const key = firstKey(project);
     const batch = (from: number) =>
       Array.from({ length: 10 }, (_, index) => rpc("eth_blockNumber", from + index));
 
@@ -206,10 +195,7 @@ describe(`rate limits through the relay on the ${storeDriver} store`, () => {
 
   test("allowed, warned and refused answers carry the limit headers, readable by browsers", async () => {
     const project = await addProject(harness, "key-25");
-    const [key] = project.keys;
-    if (!key) {
-      throw new Error("no key");
-    }
+    const key = firstKey(project);
     const twenty = Array.from({ length: 20 }, (_, index) => rpc("eth_chainId", index));
 
     const allowed = await call(harness.app, key, rpc("eth_chainId", 1));
@@ -257,10 +243,7 @@ describe(`rate limits through the relay on the ${storeDriver} store`, () => {
 
   test("refused requests get a usage row as rate_limited and are counted per key and method", async () => {
     const project = await addProject(harness, "key-25");
-    const [key] = project.keys;
-    if (!key) {
-      throw new Error("no key");
-    }
+    const key = firstKey(project);
     const batch = Array.from({ length: 20 }, (_, index) =>
       rpc(index % 2 === 0 ? "eth_chainId" : "eth_blockNumber", index),
     );
@@ -296,10 +279,7 @@ describe(`rate limits through the relay on the ${storeDriver} store`, () => {
 
   test("an internal key skips the limiter but its requests are still logged", async () => {
     const project = await addProject(harness, "key-25", { internal: true });
-    const [key] = project.keys;
-    if (!key) {
-      throw new Error("no key");
-    }
+    const key = firstKey(project);
     const thirty = Array.from({ length: 30 }, (_, index) => rpc("eth_chainId", index));
 
     const answers = [await call(harness.app, key, thirty), await call(harness.app, key, thirty)];
@@ -319,10 +299,7 @@ describe(`rate limits through the relay on the ${storeDriver} store`, () => {
 
   test("health and readiness carry no limits and take nothing from any bucket", async () => {
     const project = await addProject(harness, "key-25");
-    const [key] = project.keys;
-    if (!key) {
-      throw new Error("no key");
-    }
+    const key = firstKey(project);
 
     const operations = [];
     for (let index = 0; index < 30; index++) {

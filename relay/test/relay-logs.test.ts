@@ -1,32 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { relayLogs } from "@viper/db/schema/relay-logs";
 import { generateApiKey } from "@viper/shared/api-key";
-import { generateKeyPair } from "@viper/shared/protocol";
 import { eq, inArray, sql } from "drizzle-orm";
-import { createRelayApp } from "../src/app.ts";
 import { RelayLogWriter } from "../src/relay-log-writer.ts";
-import {
-  BLOCKS_PER_SESSION,
-  CHAIN_SLUG,
-  captureLogger,
-  defaultLimits,
-  type Harness,
-  post,
-  rpc,
-  startHarness,
-} from "./harness.ts";
+import { CHAIN_SLUG, captureLogger, post, rpc, secondRelayApp, useHarness } from "./harness.ts";
 
-let harness: Harness;
-let path: string;
-
-beforeAll(async () => {
-  harness = await startHarness();
-  path = `/v1/${CHAIN_SLUG}/${harness.apiKey}`;
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useHarness();
 
 async function rowsFor(requestIds: string[]) {
   return harness.testDb.db.select().from(relayLogs).where(inArray(relayLogs.requestId, requestIds));
@@ -38,11 +17,13 @@ describe("relay usage rows", () => {
     const batch = JSON.stringify([rpc("eth_chainId", 1), rpc("eth_blockNumber", 2)]);
     const origin = "https://dapp.example";
 
-    const singleAnswer = await post(harness.app, path, single, {
+    const singleAnswer = await post(harness.app, harness.rpcPath, single, {
       "x-request-id": "log-single",
       origin,
     });
-    const batchAnswer = await post(harness.app, path, batch, { "x-request-id": "log-batch" });
+    const batchAnswer = await post(harness.app, harness.rpcPath, batch, {
+      "x-request-id": "log-batch",
+    });
     await harness.app.decorator.relay.relayLogs.flush();
 
     const rows = await rowsFor(["log-single", "log-batch"]);
@@ -81,7 +62,7 @@ describe("relay usage rows", () => {
     await post(harness.app, `/v1/${CHAIN_SLUG}/${unknownKey}`, rpc("eth_chainId"), {
       "x-request-id": "log-unknown-key",
     });
-    await post(harness.app, path, "not json", { "x-request-id": "log-parse-error" });
+    await post(harness.app, harness.rpcPath, "not json", { "x-request-id": "log-parse-error" });
     await post(harness.app, `/v1/other-chain/${harness.apiKey}`, rpc("eth_chainId"), {
       "x-request-id": "log-forbidden-chain",
     });
@@ -113,7 +94,7 @@ describe("relay usage rows", () => {
   test("neither a row nor a log line contains a raw key", async () => {
     const unknownKey = generateApiKey().key;
     await post(harness.app, `/v1/${CHAIN_SLUG}/${unknownKey}`, rpc("eth_chainId"));
-    await post(harness.app, path, rpc("eth_chainId"));
+    await post(harness.app, harness.rpcPath, rpc("eth_chainId"));
     await harness.app.decorator.relay.relayLogs.flush();
 
     const rows = await harness.testDb.db.select().from(relayLogs);
@@ -151,25 +132,11 @@ describe("relay usage rows", () => {
   });
 
   test("closing the relay writes the rows still buffered", async () => {
-    const { logger } = captureLogger();
-    const requestor = generateKeyPair();
-    const app = createRelayApp({
-      db: harness.testDb.db,
-      store: harness.store,
-      logger,
-      viper: {
-        dispatchUrls: [harness.devnet.dispatcherUrl],
-        requestor,
-        client: requestor,
-        numServicers: 5,
-        blocksPerSession: BLOCKS_PER_SESSION,
-        defaultZone: "0001",
-      },
-      limits: defaultLimits,
+    const app = secondRelayApp(harness, {
       relayLog: { flushIntervalMs: 60_000, batchSize: 1_000 },
     });
 
-    await post(app, path, rpc("eth_chainId"), { "x-request-id": "log-on-close" });
+    await post(app, harness.rpcPath, rpc("eth_chainId"), { "x-request-id": "log-on-close" });
     const beforeClose = await rowsFor(["log-on-close"]);
     await app.decorator.relay.close();
 

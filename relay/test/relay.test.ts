@@ -1,25 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  askAnvil,
-  CHAIN_ID,
-  CHAIN_SLUG,
-  type Harness,
-  post,
-  rpc,
-  startHarness,
-} from "./harness.ts";
+import { describe, expect, test } from "bun:test";
+import { askAnvil, CHAIN_ID, post, rpc, useHarness } from "./harness.ts";
 
-let harness: Harness;
-let path: string;
-
-beforeAll(async () => {
-  harness = await startHarness();
-  path = `/v1/${CHAIN_SLUG}/${harness.apiKey}`;
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useHarness();
 
 describe("relaying JSON-RPC to the chain", () => {
   test("eth_blockNumber and eth_chainId come back with anvil's values", async () => {
@@ -27,8 +9,8 @@ describe("relaying JSON-RPC to the chain", () => {
       result: string;
     };
 
-    const block = await post(harness.app, path, rpc("eth_blockNumber", 41));
-    const chainId = await post(harness.app, path, rpc("eth_chainId", "abc"));
+    const block = await post(harness.app, harness.rpcPath, rpc("eth_blockNumber", 41));
+    const chainId = await post(harness.app, harness.rpcPath, rpc("eth_chainId", "abc"));
 
     expect(block.status).toBe(200);
     expect(JSON.parse(block.text)).toEqual({
@@ -54,7 +36,7 @@ describe("relaying JSON-RPC to the chain", () => {
   test("a batch of three returns three answers with the same ids in the same order", async () => {
     const batch = [rpc("eth_chainId", 3), rpc("eth_blockNumber", "two"), rpc("net_version", 1)];
 
-    const answer = await post(harness.app, path, batch);
+    const answer = await post(harness.app, harness.rpcPath, batch);
 
     expect(answer.status).toBe(200);
     const answers = JSON.parse(answer.text) as { id: unknown; result: unknown }[];
@@ -71,7 +53,7 @@ describe("relaying JSON-RPC to the chain", () => {
       body: JSON.stringify(request),
     });
 
-    const answer = await post(harness.app, path, request);
+    const answer = await post(harness.app, harness.rpcPath, request);
 
     expect(answer.status).toBe(200);
     expect(answer.text).toBe(await direct.text());
@@ -79,14 +61,17 @@ describe("relaying JSON-RPC to the chain", () => {
   });
 
   test("explicit id null is a request, not a notification", async () => {
-    const answer = await post(harness.app, path, rpc("eth_chainId", null));
+    const answer = await post(harness.app, harness.rpcPath, rpc("eth_chainId", null));
 
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text)).toMatchObject({ id: null, result: expect.any(String) });
   });
 
   test("a lone notification gets HTTP 204 with an empty body", async () => {
-    const answer = await post(harness.app, path, { jsonrpc: "2.0", method: "eth_chainId" });
+    const answer = await post(harness.app, harness.rpcPath, {
+      jsonrpc: "2.0",
+      method: "eth_chainId",
+    });
 
     expect(answer.status).toBe(204);
     expect(answer.text).toBe("");
@@ -95,7 +80,7 @@ describe("relaying JSON-RPC to the chain", () => {
   test("a batch of notifications gets HTTP 204 with an empty body", async () => {
     const notification = { jsonrpc: "2.0", method: "eth_blockNumber" };
 
-    const answer = await post(harness.app, path, [notification, notification]);
+    const answer = await post(harness.app, harness.rpcPath, [notification, notification]);
 
     expect(answer.status).toBe(204);
     expect(answer.text).toBe("");
@@ -108,16 +93,18 @@ describe("relaying JSON-RPC to the chain", () => {
       rpc("net_version", 2),
     ];
 
-    const answer = await post(harness.app, path, batch);
+    const answer = await post(harness.app, harness.rpcPath, batch);
 
     expect(answer.status).toBe(200);
     expect((JSON.parse(answer.text) as { id: number }[]).map((entry) => entry.id)).toEqual([1, 2]);
   });
 
   test("the caller's x-request-id is echoed, and one is made when none is given", async () => {
-    const given = await post(harness.app, path, rpc("eth_chainId"), { "x-request-id": "trace-42" });
-    const made = await post(harness.app, path, rpc("eth_chainId"));
-    const insane = await post(harness.app, path, rpc("eth_chainId"), {
+    const given = await post(harness.app, harness.rpcPath, rpc("eth_chainId"), {
+      "x-request-id": "trace-42",
+    });
+    const made = await post(harness.app, harness.rpcPath, rpc("eth_chainId"));
+    const insane = await post(harness.app, harness.rpcPath, rpc("eth_chainId"), {
       "x-request-id": "bad id with spaces",
     });
 
@@ -128,7 +115,7 @@ describe("relaying JSON-RPC to the chain", () => {
 
   test("a browser's CORS preflight is answered", async () => {
     const response = await harness.app.handle(
-      new Request(`http://relay.test${path}`, {
+      new Request(`http://relay.test${harness.rpcPath}`, {
         method: "OPTIONS",
         headers: { origin: "https://dapp.example", "access-control-request-method": "POST" },
       }),

@@ -1,31 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { latestSessionHeight } from "@viper/shared/protocol";
-import {
-  BLOCKS_PER_SESSION,
-  CHAIN_ID,
-  CHAIN_SLUG,
-  type Harness,
-  post,
-  rpc,
-  startHarness,
-} from "./harness.ts";
+import { BLOCKS_PER_SESSION, CHAIN_ID, post, rpc, useHarness } from "./harness.ts";
 
-let harness: Harness;
-let path: string;
-
-beforeAll(async () => {
-  // Height polling is effectively off here, so these tests show that the relay recovers from a
-  // moved chain through the servicers' answers alone, whatever the poll timing.
-  harness = await startHarness({ heightPollMs: 600_000 });
-  path = `/v1/${CHAIN_SLUG}/${harness.apiKey}`;
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+// Height polling is effectively off here, so these tests show that the relay recovers from a
+// moved chain through the servicers' answers alone, whatever the poll timing.
+const harness = useHarness({ heightPollMs: 600_000 });
 
 async function chainIdStatus(id: number): Promise<number> {
-  const answer = await post(harness.app, path, rpc("eth_chainId", id));
+  const answer = await post(harness.app, harness.rpcPath, rpc("eth_chainId", id));
   expect(JSON.parse(answer.text)).toMatchObject({ id });
   return answer.status;
 }

@@ -1,27 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { testDriver } from "@viper/db/testing";
 import {
   CookieJar,
   expectError,
   goodPassword,
   signUpWithTokens,
-  startTestServer,
-  type TestServer,
   testStoreKind,
   uniqueEmail,
+  useTestServer,
   verificationTokenFor,
 } from "./helpers/harness.ts";
 
 describe(`accounts on ${testDriver} + ${testStoreKind}`, () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer();
 
   test("an API client registers, verifies, signs in, edits its profile, refreshes and signs out", async () => {
     const email = uniqueEmail("flow");

@@ -1,14 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { appRouter } from "../src/router.ts";
 import { mergeRouters, publicProcedure, router } from "../src/trpc.ts";
 import {
   createClient,
   dashboardUrl,
   expectError,
-  startTestServer,
-  type TestServer,
   testDriver,
   testStoreKind,
+  useTestServer,
 } from "./helpers/harness.ts";
 
 const testRouter = mergeRouters(
@@ -36,15 +35,7 @@ interface ErrorBody {
 }
 
 describe(`errors on the wire on ${testDriver} + ${testStoreKind}`, () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer({}, { router: testRouter });
-  });
-
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer({}, { router: testRouter });
 
   /** Calls a procedure over raw HTTP with any JSON as input, as a buggy or hostile client might. */
   async function call(path: string, type: "query" | "mutation", input: unknown) {

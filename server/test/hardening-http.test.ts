@@ -1,25 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   CookieJar,
   goodPassword,
   signUpWithTokens,
-  startTestServer,
-  type TestServer,
   testDriver,
   testStoreKind,
+  useTestServer,
 } from "./helpers/harness.ts";
 import { rawRequest, wireErrorOf } from "./helpers/raw-http.ts";
 
 describe(`refusals and cookies over plain HTTP on ${testDriver} + ${testStoreKind}`, () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  }, 60_000);
-
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer({}, {}, 60_000);
 
   /** Signs in with the cookie and returns the session cookie's value. */
   async function sessionCookie(): Promise<string> {

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   goodPassword,
   signUpWithTokens,
-  startTestServer,
-  type TestServer,
   testDriver,
   testStoreKind,
   uniqueEmail,
+  useTestServer,
 } from "./helpers/harness.ts";
 import {
   batchAppCodes,
@@ -17,16 +16,12 @@ import {
 } from "./helpers/raw-http.ts";
 
 describe(`sign-in limits and request limits under load on ${testDriver} + ${testStoreKind}`, () => {
-  let server: TestServer;
   let ipCounter = 0;
-
-  beforeAll(async () => {
-    server = await startTestServer({ TRUST_PROXY: "true", SIGN_IN_MAX_FAILURES_PER_IP: "20" });
-  }, 60_000);
-
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer(
+    { TRUST_PROXY: "true", SIGN_IN_MAX_FAILURES_PER_IP: "20" },
+    {},
+    60_000,
+  );
 
   /** A client address of its own, so one test's failures never lock another's. */
   function freshIp(): Record<string, string> {

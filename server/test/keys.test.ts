@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { apiKeys } from "@viper/db/schema/api-keys";
 import { KeyCache } from "@viper/relay/key-cache";
 import * as relayInvalidation from "@viper/relay/key-invalidation";
@@ -7,7 +7,7 @@ import * as sharedInvalidation from "@viper/shared/key-invalidation";
 import { silentLogger } from "@viper/shared/logger";
 import { eq } from "drizzle-orm";
 import { findKeyByHash } from "../src/projects/key-lookup.ts";
-import { expectError, type TestServer, testDriver, testStoreKind } from "./helpers/harness.ts";
+import { expectError, testDriver, testStoreKind, useServer } from "./helpers/harness.ts";
 import {
   addMember,
   signUp,
@@ -18,12 +18,11 @@ import {
 } from "./projects-fixtures.ts";
 
 describe(`API keys on ${testDriver} + ${testStoreKind}`, () => {
-  let server: TestServer;
+  const server = useServer(startProjectServer, 60_000);
   let owner: TestUser;
   let projectId: string;
 
   beforeAll(async () => {
-    server = await startProjectServer();
     owner = await signUp(server, "owner");
     const project = await owner.api.projects.create.mutate({
       name: "Keys",
@@ -31,10 +30,6 @@ describe(`API keys on ${testDriver} + ${testStoreKind}`, () => {
     });
     projectId = project.id;
   }, 60_000);
-
-  afterAll(async () => {
-    await server.stop();
-  });
 
   async function keyRow(keyId: string) {
     const [row] = await server.db.select().from(apiKeys).where(eq(apiKeys.id, keyId));

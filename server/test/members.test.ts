@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { mailOutbox } from "@viper/db/schema/mail-outbox";
 import { projectInvites } from "@viper/db/schema/project-invites";
 import { and, eq } from "drizzle-orm";
 import {
   expectError,
-  type TestServer,
   testDriver,
   testStoreKind,
+  useServer,
   verificationTokenFor,
 } from "./helpers/harness.ts";
 import {
@@ -20,17 +20,12 @@ import {
 } from "./projects-fixtures.ts";
 
 describe(`project members on ${testDriver} + ${testStoreKind}`, () => {
-  let server: TestServer;
+  const server = useServer(startProjectServer, 60_000);
   let owner: TestUser;
 
   beforeAll(async () => {
-    server = await startProjectServer();
     owner = await signUp(server, "owner");
   }, 60_000);
-
-  afterAll(async () => {
-    await server.stop();
-  });
 
   async function newProject(name = "Team") {
     return owner.api.projects.create.mutate({ name, chains: ["eth-mainnet"] });

@@ -9,6 +9,7 @@ import { and, desc, eq } from "drizzle-orm";
 import type { AppRouter } from "../src/router.ts";
 import {
   goodPassword,
+  signInForTokens,
   signUpWithTokens,
   startTestServer,
   type TestServer,
@@ -59,19 +60,8 @@ export async function signUpUnverified(
   const email = uniqueEmail(label);
   const anonymous = server.client();
   await anonymous.auth.register.mutate({ email, password: goodPassword });
-  const signedIn = await anonymous.auth.signIn.mutate({
-    email,
-    password: goodPassword,
-    mode: "token",
-  });
-  if (!signedIn.tokens) {
-    throw new Error("token mode returned no tokens");
-  }
-  return {
-    id: signedIn.user.id,
-    email,
-    api: server.client({ token: signedIn.tokens.accessToken }),
-  };
+  const { user, tokens } = await signInForTokens(anonymous, email);
+  return { id: user.id, email, api: server.client({ token: tokens.accessToken }) };
 }
 
 /** The token in the newest invitation mail to an address, as the invitee clicks it. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { apiKeys } from "@viper/db/schema/api-keys";
 import { projectInvites } from "@viper/db/schema/project-invites";
 import { projectMembers } from "@viper/db/schema/project-members";
@@ -7,7 +7,7 @@ import { relayLogs } from "@viper/db/schema/relay-logs";
 import { hashApiKey } from "@viper/shared/api-key";
 import { eq } from "drizzle-orm";
 import { loadServerConfig } from "../src/config.ts";
-import { expectError, type TestServer, testDriver, testStoreKind } from "./helpers/harness.ts";
+import { expectError, testDriver, testStoreKind, useServer } from "./helpers/harness.ts";
 import {
   addMember,
   relayPublicUrl,
@@ -18,17 +18,12 @@ import {
 } from "./projects-fixtures.ts";
 
 describe(`projects on ${testDriver} + ${testStoreKind}`, () => {
-  let server: TestServer;
+  const server = useServer(startProjectServer, 60_000);
   let owner: TestUser;
 
   beforeAll(async () => {
-    server = await startProjectServer();
     owner = await signUp(server, "owner");
   }, 60_000);
-
-  afterAll(async () => {
-    await server.stop();
-  });
 
   test("a user creates a project on chosen chains, sees it in their list and opens it", async () => {
     const created = await owner.api.projects.create.mutate({

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { projectMembers } from "@viper/db/schema/project-members";
 import { projects } from "@viper/db/schema/projects";
 import { users } from "@viper/db/schema/users";
@@ -13,11 +13,10 @@ import {
   expectError,
   goodPassword,
   signUpWithTokens,
-  startTestServer,
-  type TestServer,
   testDriver,
   testStoreKind,
   uniqueEmail,
+  useTestServer,
 } from "./helpers/harness.ts";
 
 /** The app plus procedures that exist only to exercise the middleware other routers will use. */
@@ -32,15 +31,7 @@ const testRouter = mergeRouters(
 );
 
 describe(`platform roles and access middleware on ${testDriver} + ${testStoreKind}`, () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer({}, { router: testRouter });
-  });
-
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer({}, { router: testRouter });
 
   function probeClient(token?: string) {
     return createClient<typeof testRouter>(server.url, token ? { token } : {});

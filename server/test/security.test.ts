@@ -1,30 +1,21 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import {
   CookieJar,
   expectError,
   goodPassword,
   signUpWithTokens,
-  startTestServer,
-  type TestServer,
   testDriver,
   testStoreKind,
   uniqueEmail,
+  useTestServer,
   verificationTokenFor,
 } from "./helpers/harness.ts";
 
 describe(`sign-in limits and secret handling on ${testDriver} + ${testStoreKind}`, () => {
-  let server: TestServer;
   let ipCounter = 0;
-
-  beforeAll(async () => {
-    // Behind a trusted proxy each test can speak from its own client address.
-    server = await startTestServer({ TRUST_PROXY: "true", SIGN_IN_MAX_FAILURES_PER_IP: "20" });
-  });
-
-  afterAll(async () => {
-    await server.stop();
-  });
+  // Behind a trusted proxy each test can speak from its own client address.
+  const server = useTestServer({ TRUST_PROXY: "true", SIGN_IN_MAX_FAILURES_PER_IP: "20" });
 
   function clientFrom(headers: Record<string, string> = {}) {
     ipCounter += 1;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import { createLogger } from "@viper/shared/logger";
 import { decodeJwt, importJWK, type JWK, SignJWT } from "jose";
@@ -10,10 +10,9 @@ import type { AppRouter } from "../src/router.ts";
 import {
   expectError,
   signUpWithTokens,
-  startTestServer,
-  type TestServer,
   testDriver,
   testStoreKind,
+  useTestServer,
 } from "./helpers/harness.ts";
 
 interface ForgeOptions {
@@ -39,15 +38,7 @@ async function forge(options: ForgeOptions): Promise<string> {
 }
 
 describe(`access and refresh tokens on ${testDriver} + ${testStoreKind}`, () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer();
 
   test("a reused refresh token revokes its whole family", async () => {
     const { tokens } = await signUpWithTokens(server);

@@ -1,5 +1,6 @@
 import type { NewRelayLog } from "../schema/relay-logs.ts";
 import { latencyBoundsMs } from "./latency-histogram.ts";
+import { emptyCounts, type UsageCounts } from "./usage-queries.ts";
 
 /**
  * For tests: a known, reproducible mix of relay rows (methods, chains, keys, errors, latencies)
@@ -112,29 +113,13 @@ function unknownKeyRow(createdAt: Date, index: number): MixRow {
   };
 }
 
-export interface ExpectedTotals {
-  requests: number;
-  errors: number;
-  serverErrors: number;
-  calls: number;
-  computeUnits: number;
-  bytesIn: number;
-  bytesOut: number;
+export interface ExpectedTotals extends UsageCounts {
   latencies: number[];
 }
 
 /** What the rows add up to, counted one by one. */
 export function countRows(rows: readonly MixRow[]): ExpectedTotals {
-  const totals: ExpectedTotals = {
-    requests: 0,
-    errors: 0,
-    serverErrors: 0,
-    calls: 0,
-    computeUnits: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    latencies: [],
-  };
+  const totals: ExpectedTotals = { ...emptyCounts(), latencies: [] };
   for (const row of rows) {
     const ok = row.status === "ok";
     totals.requests += 1;

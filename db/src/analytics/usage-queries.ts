@@ -42,6 +42,9 @@ export interface UsageNumbers {
   latencyBuckets: number[];
 }
 
+/** The numbers that count requests, calls and bytes: all but the latency ones. */
+export type UsageCounts = Omit<UsageNumbers, "latencySumMs" | "latencyMaxMs" | "latencyBuckets">;
+
 export interface UsageRow extends UsageNumbers {
   /** Bucket start; null without a step. */
   bucket: Date | null;
@@ -176,6 +179,17 @@ function toUsageRow(row: Record<string, unknown>): UsageRow {
     apiKeyId: typeof row.api_key_id === "string" ? row.api_key_id : null,
     chainId: typeof row.chain_id === "string" ? row.chain_id : null,
     method: typeof row.method === "string" ? row.method : null,
+    ...usageSumsOf(row),
+    latencyBuckets: bucketMeasures.map((measure) => asNumber(row[measure.name])),
+  };
+}
+
+/**
+ * The usage numbers of a row with rollup column names (snake_case), but for the latency
+ * histogram, which a query reads as one column per bound and a rollup table keeps as an array.
+ */
+export function usageSumsOf(row: Record<string, unknown>): Omit<UsageNumbers, "latencyBuckets"> {
+  return {
     requests: asNumber(row.requests),
     errors: asNumber(row.errors),
     serverErrors: asNumber(row.server_errors),
@@ -185,12 +199,21 @@ function toUsageRow(row: Record<string, unknown>): UsageRow {
     bytesOut: asNumber(row.bytes_out),
     latencySumMs: asNumber(row.latency_sum_ms),
     latencyMaxMs: asNumber(row.latency_max_ms),
-    latencyBuckets: bucketMeasures.map((measure) => asNumber(row[measure.name])),
   };
 }
 
 /** Usage numbers with nothing counted. */
 export function emptyUsage(): UsageNumbers {
+  return {
+    ...emptyCounts(),
+    latencySumMs: 0,
+    latencyMaxMs: 0,
+    latencyBuckets: latencyBoundsMs.map(() => 0),
+  };
+}
+
+/** Request, call and byte counts with nothing counted. */
+export function emptyCounts(): UsageCounts {
   return {
     requests: 0,
     errors: 0,
@@ -199,8 +222,5 @@ export function emptyUsage(): UsageNumbers {
     computeUnits: 0,
     bytesIn: 0,
     bytesOut: 0,
-    latencySumMs: 0,
-    latencyMaxMs: 0,
-    latencyBuckets: latencyBoundsMs.map(() => 0),
   };
 }

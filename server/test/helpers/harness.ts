@@ -1,4 +1,4 @@
-import { expect } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import { randomBytes } from "node:crypto";
 import {
   createTRPCClient,
@@ -103,6 +103,37 @@ export async function startTestServer(
   };
 }
 
+/**
+ * Starts a test server before the tests of the enclosing describe and stops it after them. The
+ * server returned reads through to the started one, so it is used only inside tests and hooks.
+ */
+export function useTestServer(
+  env: Record<string, string> = {},
+  overrides: ServerOverrides & { router?: AnyRouter } = {},
+  timeoutMs?: number,
+): TestServer {
+  return useServer(() => startTestServer(env, overrides), timeoutMs);
+}
+
+/** As useTestServer, for a server that `start` makes (seeded, say) before the tests run. */
+export function useServer(start: () => Promise<TestServer>, timeoutMs?: number): TestServer {
+  let started: TestServer | null = null;
+  beforeAll(async () => {
+    started = await start();
+  }, timeoutMs);
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return new Proxy({} as TestServer, {
+    get(_target, name) {
+      if (started === null) {
+        throw new Error("the test server is used before beforeAll started it");
+      }
+      return Reflect.get(started, name);
+    },
+  });
+}
+
 /** A typed client for the app router, or for a test router given as type argument. */
 export function createClient<TRouter extends AnyRouter = AppRouter>(
   url: string,
@@ -169,7 +200,12 @@ export async function signUpWithTokens(server: TestServer, email = uniqueEmail()
   const anonymous = server.client();
   await anonymous.auth.register.mutate({ email, password: goodPassword });
   await anonymous.auth.verifyEmail.mutate({ token: await verificationTokenFor(server.db, email) });
-  const signedIn = await anonymous.auth.signIn.mutate({
+  return { email, ...(await signInForTokens(anonymous, email)) };
+}
+
+/** Signs in with `goodPassword` in token mode, as an API client does; fails without tokens. */
+export async function signInForTokens(client: TRPCClient<AppRouter>, email: string) {
+  const signedIn = await client.auth.signIn.mutate({
     email,
     password: goodPassword,
     mode: "token",
@@ -177,7 +213,7 @@ export async function signUpWithTokens(server: TestServer, email = uniqueEmail()
   if (!signedIn.tokens) {
     throw new Error("token mode returned no tokens");
   }
-  return { email, user: signedIn.user, tokens: signedIn.tokens };
+  return { user: signedIn.user, tokens: signedIn.tokens };
 }
 
 export { CookieJar, testDriver };

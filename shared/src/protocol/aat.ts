@@ -24,9 +24,21 @@ export function encodeAat(aat: Aat, signature: string = aat.signature): string {
   ]);
 }
 
+// A portal signs every relay with the same token object; its hash is worked out once. Keyed by
+// the object, so a token built anew (as a servicer decodes one per relay) is hashed anew.
+const hashes = new WeakMap<Aat, { hash: string; source: string }>();
+
 /** SHA3-256 of the token's JSON with `signature` set to "" (the proof's `token` field). */
 export function aatHash(aat: Aat): string {
-  return sha3Hex(encodeAat(aat, ""));
+  const source = encodeAat(aat, "");
+  const known = hashes.get(aat);
+  // The encoded text is compared, not trusted: a caller that changed the object gets a new hash.
+  if (known !== undefined && known.source === source) {
+    return known.hash;
+  }
+  const hash = sha3Hex(source);
+  hashes.set(aat, { hash, source });
+  return hash;
 }
 
 /**

@@ -103,9 +103,29 @@ export function goInt(value: number | bigint): string {
 /** A JSON fragment that is already encoded (a quoted string, an integer, a nested object). */
 export type GoJsonFragment = string;
 
+// Field names come from a small fixed set (struct fields, map keys of a relay); quoting each once
+// takes a share of every relay's encoding off its path. Past the cap, names are quoted as they come.
+const quotedNames = new Map<string, string>();
+const QUOTED_NAMES_CAP = 1_000;
+
+function quoteName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = goQuote(name);
+    if (quotedNames.size < QUOTED_NAMES_CAP) {
+      quotedNames.set(name, quoted);
+    }
+  }
+  return quoted;
+}
+
 /** Writes a JSON object whose fields keep the given order, as Go writes a struct. */
 export function goObject(fields: ReadonlyArray<readonly [string, GoJsonFragment]>): string {
-  return `{${fields.map(([name, value]) => `${goQuote(name)}:${value}`).join(",")}}`;
+  let out = "{";
+  for (const [name, value] of fields) {
+    out += `${out.length === 1 ? "" : ","}${quoteName(name)}:${value}`;
+  }
+  return `${out}}`;
 }
 
 const utf8 = new TextEncoder();
