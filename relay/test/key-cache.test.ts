@@ -5,10 +5,11 @@ import { eq } from "drizzle-orm";
 import { invalidateKey } from "../src/key-invalidation.ts";
 import { CHAIN_SLUG, post, rpc, secondRelayApp, useHarness } from "./harness.ts";
 
-// Usage rows are written in the background; they are not part of answering a request.
+// Only key lookups count: usage rows and background jobs (rollups, config sync) write and read
+// on their own timers, and under load one of them can land inside a measured window.
 const queries: string[] = [];
 const countQueries = (query: string) => {
-  if (!query.toLowerCase().startsWith('insert into "relay_logs"')) {
+  if (query.includes('"api_keys"')) {
     queries.push(query);
   }
 };
