@@ -45,15 +45,17 @@ export function isDataError(error: SqlStateError | null): error is SqlStateError
 export class RelayLogDeadLetters {
   /** The file rows are appended to. */
   readonly path: string;
+  readonly #dir: string;
 
   constructor(spoolDir: string) {
-    const dir = join(spoolDir, "dead-letter");
-    mkdirSync(dir, { recursive: true });
-    this.path = join(dir, "relay-logs.jsonl");
+    this.#dir = join(spoolDir, "dead-letter");
+    this.path = join(this.#dir, "relay-logs.jsonl");
   }
 
   /** Appends the rows with the error that refused them (synchronously). */
   keep(rows: readonly RelayLogRow[], error: SqlStateError): void {
+    // Made on first use, so a healthy spool folder stays empty once its rows are stored.
+    mkdirSync(this.#dir, { recursive: true });
     const at = new Date().toISOString();
     const lines = rows.map((row) => `${JSON.stringify({ at, error, row })}\n`);
     appendFileSync(this.path, lines.join(""));
