@@ -45,7 +45,8 @@ const CLOSE_BRACE = 125;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 
-function skipWhitespace(text: string, from: number): number {
+/** The index of the first character at or after `from` that is not JSON whitespace. */
+export function skipWhitespace(text: string, from: number): number {
   let index = from;
   for (;;) {
     const code = text.charCodeAt(index);
@@ -82,7 +83,7 @@ function endOfValue(text: string, start: number): number {
 }
 
 /** The index just past the closing quote of the string that opens at `start`. */
-function endOfString(text: string, start: number): number {
+export function endOfString(text: string, start: number): number {
   let from = start + 1;
   for (;;) {
     const quote = text.indexOf('"', from);

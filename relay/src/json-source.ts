@@ -1,3 +1,5 @@
+import { endOfString, skipWhitespace } from "./json-array.ts";
+
 /**
  * What JSON.parse forgets about a request object's source text, which the relay needs to judge
  * the request the way JSON-RPC nodes do and to answer it exactly: whether a member name repeats,
@@ -27,7 +29,6 @@ export function rawJson(text: string): RawJson {
 }
 
 const QUOTE = 34;
-const BACKSLASH = 92;
 const COMMA = 44;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
@@ -74,33 +75,6 @@ function memberName(quoted: string): string {
 
 function isWhitespace(code: number): boolean {
   return code === 32 || code === 9 || code === 10 || code === 13;
-}
-
-function skipWhitespace(text: string, from: number): number {
-  let index = from;
-  while (index < text.length && isWhitespace(text.charCodeAt(index))) {
-    index += 1;
-  }
-  return index;
-}
-
-/** The index just past the closing quote of the string opening at `start`. */
-function endOfString(text: string, start: number): number {
-  let from = start + 1;
-  for (;;) {
-    const quote = text.indexOf('"', from);
-    if (quote < 0) {
-      return text.length;
-    }
-    let backslashes = 0;
-    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) {
-      backslashes += 1;
-    }
-    if (backslashes % 2 === 0) {
-      return quote + 1;
-    }
-    from = quote + 1;
-  }
 }
 
 /** The index just past the value at `start`; notes in `source` how deep its containers go. */
