@@ -4,11 +4,11 @@ import {
   ProtocolError,
   proofHash,
   requestHash,
-  verifyAat,
   verifyHashSignature,
 } from "@viper/shared/protocol";
 import type { DevnetNetwork } from "./network.ts";
 import { Refusal, RefusalCode } from "./refusals.ts";
+import type { VerifiedAats } from "./verified-aats.ts";
 
 /** How far `meta.block_height` may be from the servicer's own height, in blocks. */
 export const BLOCK_HEIGHT_TOLERANCE = 2;
@@ -56,6 +56,7 @@ export interface RelayCheckContext {
   network: DevnetNetwork;
   servicerPublicKey: string;
   ledger: EntropyLedger;
+  aats: VerifiedAats;
 }
 
 function parseRelay(body: string): Relay {
@@ -68,7 +69,8 @@ function parseRelay(body: string): Relay {
 }
 
 /** Checks that need nothing but the relay itself: hashes, AAT and proof signatures. */
-function checkSignatures(relay: Relay, network: DevnetNetwork): void {
+function checkSignatures(relay: Relay, context: RelayCheckContext): void {
+  const { network } = context;
   const { proof } = relay;
   if (requestHash(relay.payload, relay.meta) !== proof.request_hash) {
     throw new Refusal(
@@ -76,7 +78,7 @@ function checkSignatures(relay: Relay, network: DevnetNetwork): void {
       "proof.request_hash does not match the hash of payload and meta",
     );
   }
-  if (!verifyAat(proof.aat)) {
+  if (!context.aats.verify(proof.aat)) {
     throw new Refusal(
       RefusalCode.invalidAatSignature,
       "aat signature is not valid for its client_pub_key (or its version is unknown)",
@@ -146,7 +148,7 @@ function checkSession(relay: Relay, context: RelayCheckContext): void {
  */
 export function checkRelay(body: string, context: RelayCheckContext): Relay {
   const relay = parseRelay(body);
-  checkSignatures(relay, context.network);
+  checkSignatures(relay, context);
   checkSession(relay, context);
   if (!context.ledger.claim(relay, context.network.latestSessionHeight)) {
     throw new Refusal(

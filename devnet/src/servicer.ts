@@ -7,6 +7,7 @@ import { dispatchHandler, heightResponse, NodePath, notFound } from "./node-rout
 import { REFUSAL_CODESPACE, Refusal, RefusalCode, refusalResponse } from "./refusals.ts";
 import { checkRelay, EntropyLedger } from "./relay-checks.ts";
 import { forwardToUpstream } from "./upstream.ts";
+import { VerifiedAats } from "./verified-aats.ts";
 
 /**
  * How a servicer answers relays, so tests can watch a portal cope with bad servicers:
@@ -44,6 +45,7 @@ export class Servicer {
   readonly #network: DevnetNetwork;
   readonly #server: Server<undefined>;
   readonly #ledger = new EntropyLedger();
+  readonly #aats = new VerifiedAats();
   readonly #logger: Logger;
   readonly #hanging = new Set<() => void>();
 
@@ -114,6 +116,7 @@ export class Servicer {
         network: this.#network,
         servicerPublicKey: this.key.publicKeyHex,
         ledger: this.#ledger,
+        aats: this.#aats,
       });
       const response = await this.#serve(relay);
       const signer = behavior === "badSignature" ? generateKeyPair() : this.key;

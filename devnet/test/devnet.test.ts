@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { DispatchResponse, KeyPair, Relay } from "@viper/shared/protocol";
 import {
+  aatHash,
   buildRelay,
   dispatchResponseSchema,
   encodeRelay,
@@ -150,6 +151,23 @@ describe("devnet relays", () => {
 
     expect(status).toBe(400);
     expect(relayErrorSchema.parse(json).error.code).toBe(RefusalCode.invalidProofSignature);
+  });
+
+  test("a forged aat signature is refused even after the same keys' valid token was served", async () => {
+    const { relay, serviceUrl } = await relayForCurrentSession();
+    expect((await sendRelay(serviceUrl, relay)).status).toBe(200);
+    const { relay: next } = await relayForCurrentSession();
+    const forgedAat = {
+      ...next.proof.aat,
+      signature: signHash(aatHash(next.proof.aat), generateKeyPair()),
+    };
+    // The aat hash leaves the signature out, so the proof's own signature stays valid.
+    const forged = { ...next, proof: { ...next.proof, aat: forgedAat } };
+
+    const { status, json } = await sendRelay(serviceUrl, forged);
+
+    expect(status).toBe(400);
+    expect(relayErrorSchema.parse(json).error.code).toBe(RefusalCode.invalidAatSignature);
   });
 
   test("a relay for a past session is refused with the new session attached", async () => {
