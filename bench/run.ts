@@ -1,9 +1,10 @@
 /**
  * The relay benchmark (issue #7): `bun run bench/run.ts` or `npm run bench`.
  *
- * Starts a fixed JSON-RPC upstream, nginx, the devnet and the relay, each in its own process,
- * drives them with wrk (or autocannon) and reports throughput, latency, errors and the relay's
- * peak memory for scenarios A-D, with the targets checked. bench/README.md explains the output.
+ * Starts a fixed JSON-RPC upstream, nginx, a bare Bun proxy, the devnet and the relay, each in its
+ * own process, drives them with wrk (or autocannon) and reports throughput, latency, errors, CPU
+ * and the relay's peak memory for scenarios A, B, P, C and D, with the targets checked and
+ * reference lines beside them. bench/README.md explains the output.
  * Exit code: 0 when every scenario ran (whatever the targets say), 1 when something could not.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,22 +12,25 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, type Logger } from "@viper/shared/logger";
+import { startBareProxy } from "./src/bare-proxy.ts";
 import { assertPostgresReachable, flushBenchRedis } from "./src/bench-database.ts";
+import { bareProxyName } from "./src/figures.ts";
 import type { LoadGenerator } from "./src/load.ts";
 import { autocannonGenerator } from "./src/load-autocannon.ts";
 import { wrkGenerator } from "./src/load-wrk.ts";
 import { startNginx } from "./src/nginx.ts";
 import { ProcessGroup } from "./src/processes.ts";
+import { evaluateReferences } from "./src/references.ts";
 import { type RelayAvailability, relayAvailability, startReadyChild } from "./src/relay-stack.ts";
 import type { BenchReport } from "./src/report.ts";
 import {
   describeMachine,
   formatReport,
   publicSettings,
-  withShares,
+  withFigures,
   writeReport,
 } from "./src/report.ts";
-import type { RunContext } from "./src/scenarios.ts";
+import type { ProxyEndpoint, RunContext } from "./src/scenarios.ts";
 import { runBaselines, runRelayScenarios, scenarioLabels } from "./src/scenarios.ts";
 import { type BenchSettings, readSettings } from "./src/settings.ts";
 import { ensureProgram, programVersion } from "./src/system-tools.ts";
@@ -56,21 +60,41 @@ async function pickGenerator(
   return autocannonGenerator(group, `autocannon ${version}`);
 }
 
-/** nginx's URL, or null with the reason it is not there. */
+/** nginx's URL and version, or the reason it is not there. */
 async function startNginxIfPossible(
   ctx: RunContext,
-): Promise<{ url: string | null; version: string | null; missing: string }> {
+): Promise<{ endpoint: ProxyEndpoint; version: string | null }> {
   if (!ctx.settings.scenarios.includes("B")) {
-    return { url: null, version: null, missing: "not selected" };
+    return {
+      endpoint: { url: null, status: "unavailable", reason: "not selected" },
+      version: null,
+    };
   }
   const nginx = await ensureProgram("nginx", "nginx", ctx.logger);
   if (nginx === null) {
-    return { url: null, version: null, missing: "nginx not available (apt-get install -y nginx)" };
+    const reason = "nginx not available (apt-get install -y nginx)";
+    return { endpoint: { url: null, status: "unavailable", reason }, version: null };
   }
   const version = (await programVersion(nginx, "-v")).replace("nginx version: ", "");
   const proxy = await startNginx(ctx.group, nginx, ctx.runDir, ctx.upstreamUrl);
   ctx.watched.nginx = proxy.process.pid;
-  return { url: proxy.url, version, missing: "" };
+  return { endpoint: { url: proxy.url }, version };
+}
+
+/** The bare Bun proxy of scenario P when it is selected; a start that fails fails only P. */
+async function startBareProxyIfSelected(ctx: RunContext): Promise<ProxyEndpoint> {
+  if (!ctx.settings.scenarios.includes("P")) {
+    return { url: null, status: "unavailable", reason: "not selected" };
+  }
+  try {
+    const proxy = await startBareProxy(ctx.group, ctx.runDir, ctx.upstreamUrl);
+    ctx.watched[bareProxyName] = proxy.process.pid;
+    return { url: proxy.url };
+  } catch (error) {
+    ctx.logger.error({ err: error }, "the bare proxy did not start");
+    const reason = `bare proxy: ${error instanceof Error ? error.message : String(error)}`;
+    return { url: null, status: "failed", reason };
+  }
 }
 
 async function runBench(
@@ -93,7 +117,8 @@ async function runBench(
   }
 
   const nginx = await startNginxIfPossible(ctx);
-  const results = await runBaselines(ctx, nginx.url, nginx.missing);
+  const bareProxy = await startBareProxyIfSelected(ctx);
+  const results = await runBaselines(ctx, { nginx: nginx.endpoint, bareProxy });
   results.push(...(await runRelayScenarios(ctx, relay)));
 
   return {
@@ -102,8 +127,9 @@ async function runBench(
     machine: describeMachine(generator.version, nginx.version),
     settings: publicSettings(settings),
     relay,
-    results: withShares(results),
+    results: withFigures(results),
     targets: evaluateTargets(results),
+    references: evaluateReferences(results),
     notes: relayNotes(settings, relay),
   };
 }

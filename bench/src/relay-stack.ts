@@ -1,7 +1,8 @@
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { generateKeyPair } from "@viper/shared/protocol";
 import { benchChains } from "./bench-database.ts";
+import { bareProxyName } from "./figures.ts";
 import { requestBody } from "./json-rpc-bodies.ts";
 import { checkOnce } from "./measure.ts";
 import type { BenchProcess, ProcessGroup } from "./processes.ts";
@@ -42,12 +43,13 @@ export function relayAvailability(): RelayAvailability {
 }
 
 /**
- * With BENCH_PROFILE_DIR set, the relay and the devnet write a CPU profile there when they stop
- * (Bun's --cpu-prof-md: a markdown summary of where the time went).
+ * With BENCH_PROFILE_DIR set, the relay, the devnet and the bare proxy write a CPU profile there
+ * when they stop (Bun's --cpu-prof-md: a markdown summary of where the time went).
  */
 function profileArgs(name: string): string[] {
   const dir = process.env.BENCH_PROFILE_DIR;
-  if (dir === undefined || dir === "" || !(name.startsWith("relay") || name === "devnet")) {
+  const profiled = name.startsWith("relay") || name === "devnet" || name === bareProxyName;
+  if (dir === undefined || dir === "" || !profiled) {
     return [];
   }
   return ["--cpu-prof-md", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.md`];
@@ -62,6 +64,8 @@ export async function startReadyChild(
   env: Record<string, string>,
 ): Promise<{ child: BenchProcess; info: Record<string, unknown> }> {
   const readyFile = join(runDir, `${name}.ready.json`);
+  // A file left by an earlier child of the same name would make this one look ready at once.
+  rmSync(readyFile, { force: true });
   const child = group.spawn({
     name,
     cmd: [process.execPath, ...profileArgs(name), join(benchDir, script)],

@@ -1,6 +1,8 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
+import { cpuMicrosPerRequest, serverCpuPct } from "./figures.ts";
+import type { ReferenceLine } from "./references.ts";
 import type { RelayAvailability } from "./relay-stack.ts";
 import type { BenchSettings } from "./settings.ts";
 import type { ScenarioResult, TargetCheck } from "./targets.ts";
@@ -24,8 +26,14 @@ export interface BenchReport {
   machine: MachineInfo;
   settings: Omit<BenchSettings, "adminDatabaseUrl" | "redisUrl" | "resultsDir">;
   relay: RelayAvailability;
-  results: (ScenarioResult & { shareOfNginx: number | null })[];
+  results: (ScenarioResult & {
+    shareOfNginx: number | null;
+    /** CPU of the server under test (relay for C and D, bare proxy for P) per request, in µs. */
+    relayCpuUsPerRequest: number | null;
+  })[];
   targets: TargetCheck[];
+  /** Informational comparisons beside the targets (nginx over the upstream, P against B and C). */
+  references: ReferenceLine[];
   /** Remarks a reader needs to read the numbers right (e.g. a scenario standing in for another). */
   notes: string[];
 }
@@ -59,6 +67,7 @@ const columns = [
   "errors",
   "relay peak",
   "relay cpu",
+  "relay µs/req",
   "machine busy",
   "vs B",
 ];
@@ -70,7 +79,9 @@ function row(result: BenchReport["results"][number]): string[] {
     return [result.label, keys, String(result.batch), why];
   }
   const share = result.shareOfNginx;
-  const isRelay = result.scenario === "C" || result.scenario === "D";
+  const cpuPct = serverCpuPct(result);
+  const perRequest = result.relayCpuUsPerRequest;
+  const comparedWithNginx = ["P", "C", "D"].includes(result.scenario);
   return [
     result.label,
     keys,
@@ -80,9 +91,10 @@ function row(result: BenchReport["results"][number]): string[] {
     result.load.p99Ms.toFixed(2),
     String(result.errors ?? 0),
     result.relayPeakBytes === null ? "-" : `${(result.relayPeakBytes / 1024 / 1024).toFixed(1)} MB`,
-    result.cpu?.processes.relay === undefined ? "-" : `${result.cpu.processes.relay}%`,
+    cpuPct === null ? "-" : `${cpuPct}%`,
+    perRequest === null ? "-" : Math.round(perRequest).toLocaleString("en-US"),
     result.cpu === null ? "-" : `${result.cpu.machineBusyPct}%`,
-    share === null || !isRelay ? "-" : `${(share * 100).toFixed(1)}%`,
+    share === null || !comparedWithNginx ? "-" : `${(share * 100).toFixed(1)}%`,
   ];
 }
 
@@ -114,14 +126,22 @@ export function formatReport(report: BenchReport): string {
     "",
     "targets:",
     ...report.targets.map((t) => `  ${t.status.padEnd(4)}  ${t.target}: ${t.detail}`),
+    ...report.references.map((line) => `  INFO  ${line.text}`),
     "",
   ];
   return lines.join("\n");
 }
 
-/** Adds each relay cell's share of nginx's throughput (C/B, D/B) to the results. */
-export function withShares(results: ScenarioResult[]): BenchReport["results"] {
-  return results.map((result) => ({ ...result, shareOfNginx: shareOfNginx(results, result) }));
+/**
+ * Adds to each cell its share of nginx's throughput (P/B, C/B, D/B) and its server's CPU per
+ * request (P, C and D).
+ */
+export function withFigures(results: ScenarioResult[]): BenchReport["results"] {
+  return results.map((result) => ({
+    ...result,
+    shareOfNginx: shareOfNginx(results, result),
+    relayCpuUsPerRequest: cpuMicrosPerRequest(result),
+  }));
 }
 
 function writeAtomically(path: string, text: string): void {

@@ -2,6 +2,7 @@ import type { Logger } from "@viper/shared/logger";
 import type { BenchDatabase } from "./bench-database.ts";
 import { benchChains, createBenchDatabase } from "./bench-database.ts";
 import { benchKey, loadKeyIndexes } from "./bench-keys.ts";
+import { relayName } from "./figures.ts";
 import type { LoadGenerator } from "./load.ts";
 import type { MeasureTarget } from "./measure.ts";
 import { measure } from "./measure.ts";
@@ -27,6 +28,7 @@ export interface RunContext {
 export const scenarioLabels = {
   A: "A upstream direct",
   B: "B nginx -> upstream",
+  P: "P bare Bun proxy",
   C: "C relay, plain endpoint",
   /** C when the relay cannot serve plain endpoints yet and C runs on the Viper path instead. */
   cStandIn: "C* relay, Viper path",
@@ -82,7 +84,7 @@ export async function measureCell(
       warmupSec: settings.warmupSec,
       connections: settings.connections,
       threads: settings.threads,
-      watched: relay === null ? ctx.watched : { ...ctx.watched, relay: relay.pid },
+      watched: relay === null ? ctx.watched : { ...ctx.watched, [relayName]: relay.pid },
     });
     if (relay?.hasExited()) {
       throw new Error(`the relay exited during the run; see ${relay.logPath}`);
@@ -110,37 +112,40 @@ export async function measureCell(
   }
 }
 
-/** A and B at every batch size: the floor and the reference proxy. */
+/** Where a proxy in front of the upstream listens, or why it is not there. */
+export type ProxyEndpoint =
+  | { url: string }
+  | { url: null; status: "unavailable" | "failed"; reason: string };
+
+/**
+ * A, B and P at every batch size: the floor, the reference proxy, and the smallest proxy the
+ * relay's runtime can be.
+ */
 export async function runBaselines(
   ctx: RunContext,
-  nginxUrl: string | null,
-  nginxMissing: string,
+  proxies: { nginx: ProxyEndpoint; bareProxy: ProxyEndpoint },
 ): Promise<ScenarioResult[]> {
+  const endpoints = { A: { url: ctx.upstreamUrl }, B: proxies.nginx, P: proxies.bareProxy };
   const results: ScenarioResult[] = [];
   for (const batch of ctx.settings.batchSizes) {
-    if (ctx.settings.scenarios.includes("A")) {
-      const target = {
-        scenario: "A" as const,
-        baseUrl: ctx.upstreamUrl,
-        paths: ["/"],
-        batchSize: batch,
-        label: `A-batch${batch}`,
-      };
-      results.push(await measureCell(ctx, target, scenarioLabels.A, null, null));
-    }
-    if (ctx.settings.scenarios.includes("B")) {
-      if (nginxUrl === null) {
-        results.push(notMeasured("B", scenarioLabels.B, null, batch, "unavailable", nginxMissing));
+    for (const scenario of ["A", "B", "P"] as const) {
+      if (!ctx.settings.scenarios.includes(scenario)) {
+        continue;
+      }
+      const endpoint: ProxyEndpoint = endpoints[scenario];
+      const label = scenarioLabels[scenario];
+      if (endpoint.url === null) {
+        results.push(notMeasured(scenario, label, null, batch, endpoint.status, endpoint.reason));
         continue;
       }
       const target = {
-        scenario: "B" as const,
-        baseUrl: nginxUrl,
+        scenario,
+        baseUrl: endpoint.url,
         paths: ["/"],
         batchSize: batch,
-        label: `B-batch${batch}`,
+        label: `${scenario}-batch${batch}`,
       };
-      results.push(await measureCell(ctx, target, scenarioLabels.B, null, null));
+      results.push(await measureCell(ctx, target, label, null, null));
     }
   }
   return results;

@@ -8,7 +8,7 @@ export interface ScenarioResult {
   scenario: ScenarioId;
   /** What was measured, e.g. "C relay, plain endpoint". */
   label: string;
-  /** Keys in the database; null for A and B, which check no keys. */
+  /** Keys in the database; null for A, B and P, which check no keys. */
   keys: number | null;
   batch: number;
   status: "ok" | "unavailable" | "failed";
@@ -16,7 +16,7 @@ export interface ScenarioResult {
   load: LoadResult | null;
   sample: BodySample | null;
   errors: number | null;
-  /** The relay process's VmHWM after this run, in bytes; null for A and B. */
+  /** The relay process's VmHWM after this run, in bytes; null for A, B and P. */
   relayPeakBytes: number | null;
   /** The relay's resident memory right after this run (VmRSS): tells growth from a spike. */
   relayRssBytes: number | null;
@@ -43,15 +43,21 @@ export const targetLimits = {
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const pct = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
 
-function find(results: ScenarioResult[], scenario: ScenarioId, keys: number | null, batch: number) {
+/** The measured cell of a scenario for a key count and batch size, if it ran well enough. */
+export function measuredCell(
+  results: ScenarioResult[],
+  scenario: ScenarioId,
+  keys: number | null,
+  batch: number,
+): ScenarioResult | undefined {
   return results.find(
     (r) => r.scenario === scenario && r.keys === keys && r.batch === batch && r.status === "ok",
   );
 }
 
-/** rps of a relay cell divided by B's at the same batch size; null when either is missing. */
+/** rps of a cell divided by B's at the same batch size; null when either is missing. */
 export function shareOfNginx(results: ScenarioResult[], cell: ScenarioResult): number | null {
-  const nginx = find(results, "B", null, cell.batch);
+  const nginx = measuredCell(results, "B", null, cell.batch);
   if (!nginx?.load || !cell.load || nginx.load.rps === 0) {
     return null;
   }
@@ -78,7 +84,7 @@ function relayCellChecks(results: ScenarioResult[], cell: ScenarioResult): Targe
         },
   );
   if (cell.scenario === "C") {
-    const direct = find(results, "A", null, cell.batch);
+    const direct = measuredCell(results, "A", null, cell.batch);
     const target = `C p99 <= A p99 + ${targetLimits.plainExtraP99Ms} ms (${where})`;
     if (!direct?.load || !cell.load) {
       checks.push({ target, status: "N/A", detail: "A was not measured" });
@@ -139,7 +145,7 @@ function keyGrowthChecks(results: ScenarioResult[]): TargetCheck[] {
   }
   const checks: TargetCheck[] = [];
   for (const many of relayCells.filter((r) => r.keys === most)) {
-    const one = find(results, many.scenario, 1, many.batch);
+    const one = measuredCell(results, many.scenario, 1, many.batch);
     const label = `${target} (${many.scenario} batch=${many.batch})`;
     if (!one?.load || !many.load || one.load.rps === 0) {
       checks.push({ target: label, status: "N/A", detail: "1 key was not measured" });

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { silentLogger } from "@viper/shared/logger";
 import type { LoadGenerator } from "../src/load.ts";
 import { ProcessGroup } from "../src/processes.ts";
-import { type RunContext, runRelayScenarios } from "../src/scenarios.ts";
+import { type RunContext, runBaselines, runRelayScenarios } from "../src/scenarios.ts";
 import { readSettings } from "../src/settings.ts";
 
 const unusedGenerator: LoadGenerator = {
@@ -11,9 +11,9 @@ const unusedGenerator: LoadGenerator = {
   run: () => Promise.reject(new Error("no load may run when the relay is missing")),
 };
 
-function context(matrix: "quick" | "full"): RunContext {
+function context(matrix: "quick" | "full", scenarios = "A,B,P,C,D"): RunContext {
   return {
-    settings: readSettings({ BENCH_MATRIX: matrix }),
+    settings: readSettings({ BENCH_MATRIX: matrix, BENCH_SCENARIOS: scenarios }),
     logger: silentLogger(),
     group: new ProcessGroup(),
     runDir: "/nonexistent",
@@ -40,7 +40,30 @@ describe("without a relay", () => {
   });
 });
 
+describe("without the proxies", () => {
+  test("B and P are marked at every batch size with why they did not run", async () => {
+    const results = await runBaselines(context("full", "B,P"), {
+      nginx: { url: null, status: "unavailable", reason: "nginx not available" },
+      bareProxy: { url: null, status: "failed", reason: "bare proxy: exited" },
+    });
+
+    expect(results.map((r) => `${r.scenario} ${r.batch} ${r.status} ${r.reason}`)).toEqual([
+      "B 1 unavailable nginx not available",
+      "P 1 failed bare proxy: exited",
+      "B 10 unavailable nginx not available",
+      "P 10 failed bare proxy: exited",
+      "B 100 unavailable nginx not available",
+      "P 100 failed bare proxy: exited",
+    ]);
+  });
+});
+
 describe("settings", () => {
+  test("run the bare Bun proxy (P) between nginx and the relay unless told otherwise", () => {
+    expect(readSettings({}).scenarios).toEqual(["A", "B", "P", "C", "D"]);
+    expect(readSettings({ BENCH_SCENARIOS: "p,a" }).scenarios).toEqual(["A", "P"]);
+  });
+
   test("the quick matrix is one key and single calls; the full one grows both", () => {
     expect(readSettings({}).keyCounts).toEqual([1]);
     expect(readSettings({}).batchSizes).toEqual([1]);

@@ -1,47 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { LoadResult } from "../src/load.ts";
-import type { ScenarioId } from "../src/settings.ts";
-import { evaluateTargets, type ScenarioResult, type TargetCheck } from "../src/targets.ts";
-
-const mib = 1024 * 1024;
-
-function load(rps: number, p99Ms: number): LoadResult {
-  return {
-    requests: rps * 10,
-    durationSec: 10,
-    rps,
-    p50Ms: p99Ms / 2,
-    p99Ms,
-    maxMs: p99Ms * 2,
-    badStatus: 0,
-    socketErrors: 0,
-    timeouts: 0,
-  };
-}
-
-function cell(
-  scenario: ScenarioId,
-  rps: number,
-  p99Ms: number,
-  extra: Partial<ScenarioResult> = {},
-): ScenarioResult {
-  const relay = scenario === "C" || scenario === "D";
-  return {
-    scenario,
-    label: scenario,
-    keys: relay ? 1 : null,
-    batch: 1,
-    status: "ok",
-    reason: null,
-    load: load(rps, p99Ms),
-    sample: { checked: 10, bad: 0, firstProblem: null },
-    errors: 0,
-    relayPeakBytes: relay ? 80 * mib : null,
-    relayRssBytes: relay ? 70 * mib : null,
-    cpu: null,
-    ...extra,
-  };
-}
+import { evaluateTargets, type TargetCheck } from "../src/targets.ts";
+import { cell, mib } from "./cells.ts";
 
 function statusOf(checks: TargetCheck[], start: string): string[] {
   return checks.filter((check) => check.target.startsWith(start)).map((check) => check.status);
@@ -105,5 +64,13 @@ describe("targets", () => {
     expect(statusOf(checks, "C rps")).toEqual(["N/A"]);
     expect(statusOf(checks, "D targets")).toEqual(["FAIL"]);
     expect(statusOf(checks, "rps with 1,000,000 keys")).toEqual(["N/A"]);
+  });
+
+  test("the bare Bun proxy (P) is a reference with no targets of its own, but its errors count", () => {
+    const checks = evaluateTargets([...baselines, cell("P", 6_000, 5, { errors: 2 })]);
+
+    expect(checks.some((check) => check.target.startsWith("P "))).toBe(false);
+    expect(statusOf(checks, "zero errors")).toEqual(["FAIL"]);
+    expect(statusOf(checks, "relay peak")).toEqual(["N/A"]);
   });
 });
