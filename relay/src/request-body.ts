@@ -5,6 +5,10 @@ export function isJsonContentType(header: string | null): boolean {
   if (header === null) {
     return false;
   }
+  // What nearly every client sends, answered without splitting and copying the header.
+  if (header === "application/json") {
+    return true;
+  }
   const mediaType = header.split(";", 1)[0]?.trim().toLowerCase();
   return mediaType === "application/json";
 }

@@ -12,8 +12,22 @@ export function requestIdOf(request: Request): string {
   if (known) {
     return known;
   }
-  const given = request.headers.get("x-request-id");
-  const id = given !== null && saneRequestId.test(given) ? given : crypto.randomUUID();
+  const id = mintRequestId(request);
   assigned.set(request, id);
   return id;
+}
+
+/**
+ * requestIdOf for the one handler that asks first and puts the id on its answer itself, so no
+ * later hook asks: the id is not remembered (a WeakMap entry per request costs more than the
+ * rest of this). A handler whose answer may go out without the id calls rememberRequestId.
+ */
+export function mintRequestId(request: Request): string {
+  const given = request.headers.get("x-request-id");
+  return given !== null && saneRequestId.test(given) ? given : crypto.randomUUID();
+}
+
+/** Makes requestIdOf give `id` for this request from now on. */
+export function rememberRequestId(request: Request, id: string): void {
+  assigned.set(request, id);
 }

@@ -3,13 +3,14 @@ import { assertScopeAllowed, assertUsableKey, methodAllowed } from "./access.ts"
 import { ApiKeyHashes } from "./api-key-hashes.ts";
 import { type ForwardPlan, mergeBatchAnswer, planForward } from "./batch-plan.ts";
 import type { ChainInfo } from "./chain-directory.ts";
+import { DeadlineQueue } from "./deadlines.ts";
 import { type PortalErrorName, portalErrors, RelayError } from "./errors.ts";
 import { type Exchange, finishExchange } from "./exchange.ts";
 import { parseRpcBody, type RpcBody, rpcError, wholeRequestError } from "./json-rpc.ts";
 import type { KeyRecord } from "./key-record.ts";
 import { checkRateLimit } from "./rate-limiting.ts";
 import { isJsonContentType, readLimitedBody } from "./request-body.ts";
-import { requestIdOf } from "./request-id.ts";
+import { mintRequestId, rememberRequestId } from "./request-id.ts";
 import { noContentResponse, rawJsonResponse } from "./responses.ts";
 import type { RelayRuntime } from "./runtime.ts";
 
@@ -34,6 +35,9 @@ const clientClosedAnswer: Answer = { status: 499, text: null, errorName: null, c
 
 const shortHexId = /^(?:[0-9a-f]{2}){1,4}$/;
 
+// One timer for the deadlines of every request in the process (see DeadlineQueue).
+const deadlines = new DeadlineQueue();
+
 // A pure function's memo, so one per process serves every app in it.
 const apiKeyHashes = new ApiKeyHashes();
 
@@ -50,7 +54,8 @@ export async function handleRpc(
   request: Request,
   params: RpcParams,
 ): Promise<Response> {
-  const requestId = requestIdOf(request);
+  // Nothing asks for the id before this handler, and its answers carry it (but see below).
+  const requestId = mintRequestId(request);
   const startedAt = Date.now();
   const rootLogger = runtime.deps.logger;
   // A pino child serialises and redacts its bindings when made: a few microseconds that most
@@ -93,7 +98,9 @@ export async function handleRpc(
     runtime.metrics,
   );
   if (answer.clientClosed) {
-    // Bun aborts the request's signal when the connection drops; no one reads this answer.
+    // Bun aborts the request's signal when the connection drops; no one reads this answer. It
+    // has no x-request-id, so the response hook asks requestIdOf, which must give the same.
+    rememberRequestId(request, requestId);
     return new Response(null, { status: answer.status });
   }
   if (answer.errorName !== null && refusedKeyErrors.has(answer.errorName)) {
@@ -265,20 +272,6 @@ function asRelayError(error: unknown, exchange: Exchange): RelayError {
 }
 
 /** Races the work against the request's deadline; the late work's result is dropped. */
-async function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new RelayError("deadline_exceeded")),
-      Math.max(0, deadline - Date.now()),
-    );
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } catch (error) {
-    work.catch(() => undefined);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  return deadlines.race(work, deadline, () => new RelayError("deadline_exceeded"));
 }

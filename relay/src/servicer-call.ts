@@ -1,10 +1,9 @@
 import type { Aat, DispatchResponse, KeyPair, ViperNode } from "@viper/shared/protocol";
 import {
-  buildRelay,
-  encodeRelay,
-  proofHash,
+  encodeSignedRelay,
   relayErrorSchema,
   relayResponseSchema,
+  signRelay,
   verifyResponse,
 } from "@viper/shared/protocol";
 
@@ -48,7 +47,7 @@ export async function callServicer(
   input: AttemptInput,
 ): Promise<AttemptResult> {
   const header = input.dispatch.session.header;
-  const relay = buildRelay({
+  const signed = signRelay({
     payload: { data: input.data, method: "POST", path: "" },
     blockHeight: input.blockHeight,
     sessionBlockHeight: header.session_height,
@@ -65,7 +64,7 @@ export async function callServicer(
     const response = await fetch(relayUrl(servicer), {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: encodeRelay(relay),
+      body: encodeSignedRelay(signed),
       signal: AbortSignal.timeout(input.timeoutMs),
     });
     status = response.status;
@@ -75,7 +74,7 @@ export async function callServicer(
     return { kind: "failed", reason: timedOut ? "timeout" : "unreachable" };
   }
   if (status === 200) {
-    return judgeAnswer(text, proofHash(relay.proof), servicer);
+    return judgeAnswer(text, signed.proofHash, servicer);
   }
   if (status === 400) {
     return judgeRefusal(text);

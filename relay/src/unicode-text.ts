@@ -12,6 +12,10 @@ function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }
 
+/** Code units logLabel rewrites: controls (see isControl) and surrogates, paired or not. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const NEEDS_CLEANING = /[\u0000-\u001f\u007f-\u009f\ud800-\udfff]/;
+
 /** C0 controls (NUL included), DEL and C1 controls. */
 function isControl(code: number): boolean {
   return code < 0x20 || (code >= 0x7f && code <= 0x9f);
@@ -38,6 +42,10 @@ export function hasLoneSurrogate(text: string): boolean {
 export function logLabel(text: string | null, maxChars: number): string | null {
   if (text === null) {
     return null;
+  }
+  // Most labels are short plain text and come out as they went in: one native scan, no copy.
+  if (text.length <= maxChars && !NEEDS_CLEANING.test(text)) {
+    return text;
   }
   let label = "";
   let chars = 0;

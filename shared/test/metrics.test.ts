@@ -149,4 +149,17 @@ describe("method classes", () => {
       "none",
     ]);
   });
+
+  test("a method keeps its class once many made-up names were seen", () => {
+    const before = ["eth_call", "eth_getBalance", "trace_block"].map(methodClassOf);
+
+    for (let index = 0; index < 1_500; index++) {
+      methodClassOf(`made_up_${index}`);
+    }
+    const after = ["eth_call", "eth_getBalance", "trace_block", "eth_newFilter"].map(methodClassOf);
+
+    expect(before).toEqual(["call", "read", "trace"]);
+    expect(after).toEqual(["call", "read", "trace", "filter"]);
+    expect(methodClassOf("made_up_1499")).toBe("other");
+  });
 });

@@ -1,10 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import type { KeyPair, Relay } from "@viper/shared/protocol";
 import {
+  aatHash,
   buildRelay,
   decodeRelay,
   dispatchResponseSchema,
+  encodeAat,
   encodeRelay,
+  encodeSignedRelay,
   generateKeyPair,
   goQuote,
   keyPairFromPrivateKey,
@@ -14,6 +17,7 @@ import {
   relayErrorSchema,
   relayProblem,
   signAat,
+  signRelay,
   signResponse,
   verifyAat,
   verifyHashSignature,
@@ -94,6 +98,51 @@ describe("relay round trip", () => {
     for (const value of values) {
       expect(value >= 0n && value < 1n << 63n).toBe(true);
     }
+  });
+});
+
+describe("signing a relay to send", () => {
+  test("signRelay gives the relay buildRelay gives, its proof hash, and the same wire text", () => {
+    for (const headers of [null, { "Content-Type": "application/json", "X-Á": "<&>" }]) {
+      const input = {
+        payload: {
+          data: '{"id":1,"method":"eth_call","params":["<\u2028>"]}',
+          method: "POST",
+          path: "",
+          headers,
+        },
+        blockHeight: 1205,
+        sessionBlockHeight: 1201,
+        servicerPublicKeyHex: servicer.publicKeyHex,
+        chain: "0021",
+        zone: "0001",
+        numServicers: 5,
+        aat,
+        client,
+        entropy: 9_007_199_254_740_993n,
+      };
+
+      const signed = signRelay(input);
+
+      expect(signed.relay).toEqual(buildRelay(input));
+      expect(signed.proofHash).toBe(proofHash(signed.relay.proof));
+      expect(encodeSignedRelay(signed)).toBe(encodeRelay(signed.relay));
+      expect(verifyRelay(decodeRelay(encodeSignedRelay(signed)))).toBe(true);
+    }
+  });
+
+  test("a token changed in place is hashed and encoded anew", () => {
+    const token = { ...aat };
+    const hashBefore = aatHash(token);
+    const wireBefore = encodeAat(token);
+
+    token.requestor_pub_key = servicer.publicKeyHex;
+
+    expect(aatHash(token)).not.toBe(hashBefore);
+    expect(aatHash(token)).toBe(aatHash({ ...token }));
+    expect(encodeAat(token)).not.toBe(wireBefore);
+    expect(encodeAat(token)).toContain(servicer.publicKeyHex);
+    expect(encodeAat(token, "")).toBe(encodeAat({ ...token, signature: "" }));
   });
 });
 

@@ -29,11 +29,27 @@ const reads = new Set([
   "eth_accounts",
 ]);
 
+// Every request asks for its method's class; the answer is remembered per name (a dApp's names
+// are few). Past the cap, further names are classed as they come, so made-up names cannot grow it.
+const knownClasses = new Map<string, MethodClass>();
+const KNOWN_CLASSES_CAP = 1_000;
+
 /** The class of a method as the relay logs it ("batch" for batches, null when unknown). */
 export function methodClassOf(method: string | null | undefined): MethodClass {
   if (!method) {
     return "none";
   }
+  let methodClass = knownClasses.get(method);
+  if (methodClass === undefined) {
+    methodClass = classify(method);
+    if (knownClasses.size < KNOWN_CLASSES_CAP) {
+      knownClasses.set(method, methodClass);
+    }
+  }
+  return methodClass;
+}
+
+function classify(method: string): MethodClass {
   if (method === "batch") {
     return "batch";
   }

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
+import { LabelledCounter, LabelledHistogram } from "./labelled-series.ts";
 import { methodClassOf } from "./method-class.ts";
 import { createMetricsRegistry } from "./registry.ts";
 
@@ -30,61 +31,61 @@ export interface DatabaseProbe {
  */
 export class RelayMetrics {
   readonly registry: Registry;
-  readonly #relays: Counter<"chain" | "status" | "method_class">;
-  readonly #relayDuration: Histogram<"chain" | "method_class">;
-  readonly #servicerAttempts: Counter<"chain" | "servicer" | "outcome">;
-  readonly #servicerDuration: Histogram<"chain" | "outcome">;
-  readonly #sessionRefreshes: Counter<"chain" | "outcome">;
-  readonly #cacheLookups: Counter<"cache" | "result">;
-  readonly #limiterDecisions: Counter<"decision">;
+  readonly #relays: LabelledCounter<"chain" | "status" | "method_class">;
+  readonly #relayDuration: LabelledHistogram<"chain" | "method_class">;
+  readonly #servicerAttempts: LabelledCounter<"chain" | "servicer" | "outcome">;
+  readonly #servicerDuration: LabelledHistogram<"chain" | "outcome">;
+  readonly #sessionRefreshes: LabelledCounter<"chain" | "outcome">;
+  readonly #cacheLookups: LabelledCounter<"cache" | "result">;
+  readonly #limiterDecisions: LabelledCounter<"decision">;
   #healthSource: (() => Map<string, number>) | null = null;
 
   constructor(registry: Registry = createMetricsRegistry("relay")) {
     this.registry = registry;
     const registers = [registry];
-    this.#relays = new Counter({
+    this.#relays = new LabelledCounter({
       name: "viper_relay_requests_total",
       help: "Requests answered by the relay, by chain, portal status and method class.",
       labelNames: ["chain", "status", "method_class"],
-      registers,
+      registry,
     });
-    this.#relayDuration = new Histogram({
+    this.#relayDuration = new LabelledHistogram({
       name: "viper_relay_request_duration_seconds",
       help: "Time from receiving a request to answering it.",
       labelNames: ["chain", "method_class"],
       buckets: latencyBuckets,
-      registers,
+      registry,
     });
-    this.#servicerAttempts = new Counter({
+    this.#servicerAttempts = new LabelledCounter({
       name: "viper_servicer_attempts_total",
       help: "Relays sent to servicers, by outcome (ok, or why the attempt failed).",
       labelNames: ["chain", "servicer", "outcome"],
-      registers,
+      registry,
     });
-    this.#servicerDuration = new Histogram({
+    this.#servicerDuration = new LabelledHistogram({
       name: "viper_servicer_attempt_duration_seconds",
       help: "Time one servicer took to answer one relay.",
       labelNames: ["chain", "outcome"],
       buckets: latencyBuckets,
-      registers,
+      registry,
     });
-    this.#sessionRefreshes = new Counter({
+    this.#sessionRefreshes = new LabelledCounter({
       name: "viper_session_refreshes_total",
       help: "Dispatches for a new session, by outcome.",
       labelNames: ["chain", "outcome"],
-      registers,
+      registry,
     });
-    this.#cacheLookups = new Counter({
+    this.#cacheLookups = new LabelledCounter({
       name: "viper_cache_lookups_total",
       help: "Cache lookups by cache (key, session, chain) and result (hit_local, hit_store, miss).",
       labelNames: ["cache", "result"],
-      registers,
+      registry,
     });
-    this.#limiterDecisions = new Counter({
+    this.#limiterDecisions = new LabelledCounter({
       name: "viper_rate_limit_decisions_total",
       help: "Rate limiter decisions: allowed, bypassed (internal keys), or the refusal's name.",
       labelNames: ["decision"],
-      registers,
+      registry,
     });
     const source = () => this.#healthSource;
     new Gauge({
@@ -114,8 +115,8 @@ export class RelayMetrics {
   }): void {
     const chain = relay.chain ?? "unknown";
     const methodClass = methodClassOf(relay.method);
-    this.#relays.inc({ chain, status: relay.status, method_class: methodClass });
-    this.#relayDuration.observe({ chain, method_class: methodClass }, relay.latencyMs / 1000);
+    this.#relays.inc([chain, relay.status, methodClass]);
+    this.#relayDuration.observe([chain, methodClass], relay.latencyMs / 1000);
   }
 
   /** One attempt on one servicer; `outcome` is "ok" or the failure's short name. */
@@ -125,28 +126,21 @@ export class RelayMetrics {
     outcome: string;
     latencyMs: number;
   }): void {
-    this.#servicerAttempts.inc({
-      chain: attempt.chain,
-      servicer: attempt.servicer,
-      outcome: attempt.outcome,
-    });
-    this.#servicerDuration.observe(
-      { chain: attempt.chain, outcome: attempt.outcome },
-      attempt.latencyMs / 1000,
-    );
+    this.#servicerAttempts.inc([attempt.chain, attempt.servicer, attempt.outcome]);
+    this.#servicerDuration.observe([attempt.chain, attempt.outcome], attempt.latencyMs / 1000);
   }
 
   countSessionRefresh(chain: string, outcome: "ok" | "error"): void {
-    this.#sessionRefreshes.inc({ chain, outcome });
+    this.#sessionRefreshes.inc([chain, outcome]);
   }
 
   countCacheLookup(cache: "key" | "session" | "chain", result: string): void {
-    this.#cacheLookups.inc({ cache, result });
+    this.#cacheLookups.inc([cache, result]);
   }
 
   /** `decision`: allowed, bypassed, or the portal error of the refusal (rate_limited...). */
   countLimiterDecision(decision: string): void {
-    this.#limiterDecisions.inc({ decision });
+    this.#limiterDecisions.inc([decision]);
   }
 
   /** Reports healthy servicers per chain from `read`, called on each scrape. */

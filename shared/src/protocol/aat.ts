@@ -1,4 +1,4 @@
-import { goObject, goQuote } from "./go-json.ts";
+import { goQuote, goStruct } from "./go-json.ts";
 import { decodeHex, sha3Hex } from "./hash.ts";
 import type { KeyPair } from "./keys.ts";
 import { signHash, verifyHashSignature } from "./keys.ts";
@@ -14,31 +14,69 @@ export interface Aat {
 /** The only AAT version servicers accept. */
 export const AAT_VERSION = "0.0.1";
 
-/** The AAT in wire order; `signature` is replaced by "" when hashing. */
-export function encodeAat(aat: Aat, signature: string = aat.signature): string {
-  return goObject([
-    ["version", goQuote(aat.version)],
-    ["requestor_pub_key", goQuote(aat.requestor_pub_key)],
-    ["client_pub_key", goQuote(aat.client_pub_key)],
-    ["signature", goQuote(signature)],
+const writeAat = goStruct(["version", "requestor_pub_key", "client_pub_key", "signature"]);
+
+function writeAatFields(aat: Aat, signature: string): string {
+  return writeAat([
+    goQuote(aat.version),
+    goQuote(aat.requestor_pub_key),
+    goQuote(aat.client_pub_key),
+    goQuote(signature),
   ]);
 }
 
-// A portal signs every relay with the same token object; its hash is worked out once. Keyed by
-// the object, so a token built anew (as a servicer decodes one per relay) is hashed anew.
-const hashes = new WeakMap<Aat, { hash: string; source: string }>();
+/**
+ * What was worked out for one token object, with the field values it was worked out from: a
+ * portal signs every relay with the same token, a servicer decodes a new one per relay.
+ */
+interface AatMemo {
+  readonly version: string;
+  readonly requestorPubKey: string;
+  readonly clientPubKey: string;
+  readonly signature: string;
+  hash?: string;
+  wire?: string;
+}
+
+const memos = new WeakMap<Aat, AatMemo>();
+
+/** The memo of this token; a fresh one when its fields changed since (the caller changed it). */
+function memoOf(aat: Aat): AatMemo {
+  const known = memos.get(aat);
+  if (
+    known !== undefined &&
+    known.version === aat.version &&
+    known.requestorPubKey === aat.requestor_pub_key &&
+    known.clientPubKey === aat.client_pub_key &&
+    known.signature === aat.signature
+  ) {
+    return known;
+  }
+  const memo: AatMemo = {
+    version: aat.version,
+    requestorPubKey: aat.requestor_pub_key,
+    clientPubKey: aat.client_pub_key,
+    signature: aat.signature,
+  };
+  memos.set(aat, memo);
+  return memo;
+}
+
+/** The AAT in wire order; `signature` is replaced by "" when hashing. */
+export function encodeAat(aat: Aat, signature: string = aat.signature): string {
+  if (signature !== aat.signature) {
+    return writeAatFields(aat, signature);
+  }
+  const memo = memoOf(aat);
+  memo.wire ??= writeAatFields(aat, signature);
+  return memo.wire;
+}
 
 /** SHA3-256 of the token's JSON with `signature` set to "" (the proof's `token` field). */
 export function aatHash(aat: Aat): string {
-  const source = encodeAat(aat, "");
-  const known = hashes.get(aat);
-  // The encoded text is compared, not trusted: a caller that changed the object gets a new hash.
-  if (known !== undefined && known.source === source) {
-    return known.hash;
-  }
-  const hash = sha3Hex(source);
-  hashes.set(aat, { hash, source });
-  return hash;
+  const memo = memoOf(aat);
+  memo.hash ??= sha3Hex(writeAatFields(aat, ""));
+  return memo.hash;
 }
 
 /**

@@ -26,7 +26,14 @@ export {
   signHash,
   verifyHashSignature,
 } from "./keys.ts";
-export type { BuildRelayInput, Relay, RelayMeta, RelayPayload, RelayProof } from "./relay.ts";
+export type {
+  BuildRelayInput,
+  Relay,
+  RelayMeta,
+  RelayPayload,
+  RelayProof,
+  SignedRelay,
+} from "./relay.ts";
 export {
   buildRelay,
   proofHash,
@@ -35,8 +42,9 @@ export {
   relayProblem,
   requestHash,
   requestHashPreimage,
+  signRelay,
   verifyRelay,
 } from "./relay.ts";
-export { decodeRelay, encodeRelay, relaySchema } from "./relay-codec.ts";
+export { decodeRelay, encodeRelay, encodeSignedRelay, relaySchema } from "./relay-codec.ts";
 export { responseHash, responseHashPreimage, signResponse, verifyResponse } from "./response.ts";
 export { latestSessionHeight } from "./session.ts";

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { encodeAat } from "./aat.ts";
 import { ProtocolError } from "./errors.ts";
-import { goInt, goObject, goQuote } from "./go-json.ts";
-import type { Relay } from "./relay.ts";
+import { goInt, goQuote, goStruct } from "./go-json.ts";
+import type { Relay, RelayProof, SignedRelay } from "./relay.ts";
 import { encodeMeta, encodePayload } from "./relay.ts";
 
 const MAX_UINT64 = (1n << 64n) - 1n;
@@ -45,30 +45,48 @@ export const relaySchema = z.object({
   }),
 });
 
+const writeRelay = goStruct(["payload", "meta", "proof"]);
+const writeProof = goStruct([
+  "request_hash",
+  "entropy",
+  "session_block_height",
+  "servicer_pub_key",
+  "blockchain",
+  "aat",
+  "signature",
+  "zone",
+  "num_servicers",
+]);
+
+function encodeProof(proof: RelayProof): string {
+  return writeProof([
+    goQuote(proof.request_hash),
+    goInt(proof.entropy),
+    goInt(proof.session_block_height),
+    goQuote(proof.servicer_pub_key),
+    goQuote(proof.blockchain),
+    encodeAat(proof.aat),
+    goQuote(proof.signature),
+    goQuote(proof.zone),
+    goInt(proof.num_servicers),
+  ]);
+}
+
 /**
  * The wire JSON of a relay, written with Go's rules and field order so the servicer decodes
  * exactly what we hashed; entropy is written from the bigint, digit for digit.
  */
 export function encodeRelay(relay: Relay): string {
-  const { proof } = relay;
-  return goObject([
-    ["payload", encodePayload(relay.payload)],
-    ["meta", encodeMeta(relay.meta)],
-    [
-      "proof",
-      goObject([
-        ["request_hash", goQuote(proof.request_hash)],
-        ["entropy", goInt(proof.entropy)],
-        ["session_block_height", goInt(proof.session_block_height)],
-        ["servicer_pub_key", goQuote(proof.servicer_pub_key)],
-        ["blockchain", goQuote(proof.blockchain)],
-        ["aat", encodeAat(proof.aat)],
-        ["signature", goQuote(proof.signature)],
-        ["zone", goQuote(proof.zone)],
-        ["num_servicers", goInt(proof.num_servicers)],
-      ]),
-    ],
+  return writeRelay([
+    encodePayload(relay.payload),
+    encodeMeta(relay.meta),
+    encodeProof(relay.proof),
   ]);
+}
+
+/** encodeRelay for a relay just signed, reusing the payload and meta signRelay encoded. */
+export function encodeSignedRelay(signed: SignedRelay): string {
+  return writeRelay([signed.payloadJson, signed.metaJson, encodeProof(signed.relay.proof)]);
 }
 
 interface ReviverContext {

@@ -1,7 +1,7 @@
 import type { Aat } from "./aat.ts";
 import { aatHash, verifyAat } from "./aat.ts";
 import { ProtocolError } from "./errors.ts";
-import { goInt, goObject, goQuote, goStringMap } from "./go-json.ts";
+import { goInt, goQuote, goStringMap, goStruct } from "./go-json.ts";
 import { decodeHex, sha3Hex } from "./hash.ts";
 import type { KeyPair } from "./keys.ts";
 import { signHash, verifyHashSignature } from "./keys.ts";
@@ -43,30 +43,42 @@ function hasHeaders(headers: RelayPayload["headers"]): headers is Record<string,
   return headers !== null && headers !== undefined && Object.keys(headers).length > 0;
 }
 
+const writePayload = goStruct(["data", "method", "path"]);
+const writePayloadWithHeaders = goStruct(["data", "method", "path", "headers"]);
+const writeMeta = goStruct(["block_height"]);
+const writeRequestHashPreimage = goStruct(["payload", "meta"]);
+const writeProofHashPreimage = goStruct([
+  "entropy",
+  "session_block_height",
+  "servicer_pub_key",
+  "blockchain",
+  "signature",
+  "token",
+  "request_hash",
+  "zone",
+  "num_servicers",
+]);
+const EMPTY_STRING_JSON = goQuote("");
+
 /** The payload in Go field order; `headers` is left out when empty, as Go's omitempty does. */
 export function encodePayload(payload: RelayPayload): string {
-  const fields: Array<readonly [string, string]> = [
-    ["data", goQuote(payload.data)],
-    ["method", goQuote(payload.method)],
-    ["path", goQuote(payload.path)],
-  ];
+  const data = goQuote(payload.data);
+  const method = goQuote(payload.method);
+  const path = goQuote(payload.path);
   if (hasHeaders(payload.headers)) {
-    fields.push(["headers", goStringMap(payload.headers)]);
+    return writePayloadWithHeaders([data, method, path, goStringMap(payload.headers)]);
   }
-  return goObject(fields);
+  return writePayload([data, method, path]);
 }
 
 /** The meta object in Go field order. */
 export function encodeMeta(meta: RelayMeta): string {
-  return goObject([["block_height", goInt(meta.block_height)]]);
+  return writeMeta([goInt(meta.block_height)]);
 }
 
 /** The exact text hashed into the request hash: `{"payload":…,"meta":…}`. */
 export function requestHashPreimage(payload: RelayPayload, meta: RelayMeta): string {
-  return goObject([
-    ["payload", encodePayload(payload)],
-    ["meta", encodeMeta(meta)],
-  ]);
+  return writeRequestHashPreimage([encodePayload(payload), encodeMeta(meta)]);
 }
 
 /** SHA3-256 of `{"payload":…,"meta":…}` as the servicer recomputes it. */
@@ -76,16 +88,16 @@ export function requestHash(payload: RelayPayload, meta: RelayMeta): string {
 
 /** The exact text hashed into the proof hash (signature blank, AAT replaced by its hash). */
 export function proofHashPreimage(proof: RelayProof): string {
-  return goObject([
-    ["entropy", goInt(proof.entropy)],
-    ["session_block_height", goInt(proof.session_block_height)],
-    ["servicer_pub_key", goQuote(proof.servicer_pub_key)],
-    ["blockchain", goQuote(proof.blockchain)],
-    ["signature", goQuote("")],
-    ["token", goQuote(aatHash(proof.aat))],
-    ["request_hash", goQuote(proof.request_hash)],
-    ["zone", goQuote(proof.zone)],
-    ["num_servicers", goInt(proof.num_servicers)],
+  return writeProofHashPreimage([
+    goInt(proof.entropy),
+    goInt(proof.session_block_height),
+    goQuote(proof.servicer_pub_key),
+    goQuote(proof.blockchain),
+    EMPTY_STRING_JSON,
+    goQuote(aatHash(proof.aat)),
+    goQuote(proof.request_hash),
+    goQuote(proof.zone),
+    goInt(proof.num_servicers),
   ]);
 }
 
@@ -151,17 +163,27 @@ function assertBuildInput(input: BuildRelayInput): void {
 }
 
 /**
- * Builds a signed relay: computes the request hash, fills in the proof and signs the proof hash
- * with the client key. Throws ProtocolError on malformed keys, ids or heights.
+ * A signed relay with what making it worked out on the way: the payload and meta as Go writes
+ * them (the wire JSON repeats them) and the proof hash (the servicer's answer is bound to it).
  */
-export function buildRelay(input: BuildRelayInput): Relay {
+export interface SignedRelay {
+  relay: Relay;
+  payloadJson: string;
+  metaJson: string;
+  proofHash: string;
+}
+
+/** buildRelay, keeping the encoded payload and meta and the proof hash for the caller. */
+export function signRelay(input: BuildRelayInput): SignedRelay {
   assertBuildInput(input);
   const payload: RelayPayload = hasHeaders(input.payload.headers)
     ? { ...input.payload, headers: { ...input.payload.headers } }
     : { data: input.payload.data, method: input.payload.method, path: input.payload.path };
   const meta: RelayMeta = { block_height: input.blockHeight };
+  const payloadJson = encodePayload(payload);
+  const metaJson = encodeMeta(meta);
   const unsigned: RelayProof = {
-    request_hash: requestHash(payload, meta),
+    request_hash: sha3Hex(writeRequestHashPreimage([payloadJson, metaJson])),
     entropy: input.entropy ?? randomEntropy(),
     session_block_height: input.sessionBlockHeight,
     servicer_pub_key: input.servicerPublicKeyHex,
@@ -171,8 +193,17 @@ export function buildRelay(input: BuildRelayInput): Relay {
     zone: input.zone,
     num_servicers: input.numServicers,
   };
-  const proof = { ...unsigned, signature: signHash(proofHash(unsigned), input.client) };
-  return { payload, meta, proof };
+  const hash = proofHash(unsigned);
+  const proof = { ...unsigned, signature: signHash(hash, input.client) };
+  return { relay: { payload, meta, proof }, payloadJson, metaJson, proofHash: hash };
+}
+
+/**
+ * Builds a signed relay: computes the request hash, fills in the proof and signs the proof hash
+ * with the client key. Throws ProtocolError on malformed keys, ids or heights.
+ */
+export function buildRelay(input: BuildRelayInput): Relay {
+  return signRelay(input).relay;
 }
 
 /**

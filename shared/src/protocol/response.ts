@@ -1,15 +1,14 @@
-import { goObject, goQuote } from "./go-json.ts";
+import { goQuote, goStruct } from "./go-json.ts";
 import { sha3Hex } from "./hash.ts";
 import type { KeyPair } from "./keys.ts";
 import { signHash, verifyHashSignature } from "./keys.ts";
 
+const writeResponseHashPreimage = goStruct(["signature", "payload", "Proof"]);
+const EMPTY_STRING_JSON = goQuote("");
+
 /** The exact text a servicer signs: `{"signature":"","payload":<response>,"Proof":<hash>}`. */
 export function responseHashPreimage(response: string, proofHashHex: string): string {
-  return goObject([
-    ["signature", goQuote("")],
-    ["payload", goQuote(response)],
-    ["Proof", goQuote(proofHashHex)],
-  ]);
+  return writeResponseHashPreimage([EMPTY_STRING_JSON, goQuote(response), goQuote(proofHashHex)]);
 }
 
 /** SHA3-256 of the servicer's answer bound to the relay's proof hash. */
