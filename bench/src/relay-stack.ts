@@ -131,9 +131,15 @@ export async function startRelayProcess(
     VIPER_BLOCKS_PER_SESSION: String(input.settings.blocksPerSession),
     ...rateLimitEnv(),
     ...(input.plainUpstreams ? plainUpstreamsEnv(benchChains.plain.id, input.upstreamUrl) : {}),
+    ...engineRamEnv(input.settings.relayEngineRamBytes),
   };
   const { child, info } = await startReadyChild(group, runDir, input.name, "relay-process.ts", env);
   return { child, url: stringField(info, "url") };
+}
+
+/** The engine setting relay/README.md advises for production, unless the run turns it off. */
+function engineRamEnv(bytes: number): Record<string, string> {
+  return bytes > 0 ? { BUN_JSC_forceRAMSize: String(bytes) } : {};
 }
 
 /**

@@ -23,6 +23,12 @@ export interface BenchSettings {
   blockTimeMs: number;
   blocksPerSession: number;
   servicerCount: number;
+  /**
+   * The RAM, in bytes, the relay's JavaScript engine is told the machine has
+   * (BUN_JSC_forceRAMSize), as relay/README.md advises for production; 0 leaves the engine's
+   * own reading of the machine.
+   */
+  relayEngineRamBytes: number;
   resultsDir: string;
 }
 
@@ -118,6 +124,7 @@ export function readSettings(env: Env = process.env): BenchSettings {
     blockTimeMs: intSetting(env, "BENCH_BLOCK_TIME_MS", 5_000, 100),
     blocksPerSession: intSetting(env, "BENCH_BLOCKS_PER_SESSION", 4, 1),
     servicerCount: intSetting(env, "BENCH_SERVICERS", 5, 1),
+    relayEngineRamBytes: intSetting(env, "BENCH_RELAY_ENGINE_RAM", 400_000_000, 0),
     resultsDir: new URL("../results", import.meta.url).pathname,
   };
 }
