@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { silentLogger } from "@viper/shared/logger";
 import { sql } from "drizzle-orm";
 import pino from "pino";
+import postgres from "postgres";
 import { DurableRelayLogWriter } from "../src/analytics/durable-relay-log-writer.ts";
 import { insertRelayLogRows, type RelayLogRow } from "../src/analytics/relay-log-rows.ts";
 import { asNumber, queryRows } from "../src/analytics/sql-rows.ts";
@@ -161,4 +162,43 @@ describe(`relay log spool on ${testDriver}`, () => {
     expect(stats).toMatchObject({ buffered: 10, dropped: 5 });
     expect(await storedCount("bounded-")).toEqual({ rows: 10, distinct: 10 });
   });
+
+  // A second session is needed to hold the lock; PGlite has only one.
+  test.skipIf(testDriver !== "postgres")(
+    "a write stuck behind a lock gives up in time, and its rows are stored once",
+    async () => {
+      const holder = postgres(database.url ?? "", { max: 1, onnotice: () => undefined });
+      const release = Promise.withResolvers<void>();
+      const lockTaken = Promise.withResolvers<void>();
+      const holding = holder.begin(async (tx) => {
+        await tx`lock table usage_rollup_marks in access exclusive mode`;
+        lockTaken.resolve();
+        await release.promise;
+      });
+      await lockTaken.promise;
+      const writer = new DurableRelayLogWriter({
+        db: database.db,
+        logger: silentLogger(),
+        spoolDir: spoolDir(),
+        flushIntervalMs: 60_000,
+        writeTimeoutMs: 300,
+      });
+      for (let index = 0; index < 50; index += 1) {
+        writer.add(row(`stuck-${index}`));
+      }
+
+      const started = Date.now();
+      await writer.flush();
+      const waitedMs = Date.now() - started;
+      const whileStuck = writer.stats();
+      release.resolve();
+      await holding;
+      await holder.end();
+      await writer.stop();
+
+      expect(waitedMs).toBeLessThan(5_000);
+      expect(whileStuck).toMatchObject({ failedWrites: 1, spooled: 50, databaseDown: true });
+      expect(await storedCount("stuck-")).toEqual({ rows: 50, distinct: 50 });
+    },
+  );
 });

@@ -29,6 +29,12 @@ export interface DurableRelayLogWriterOptions {
   spoolDir?: string | null;
   /** Names this writer's rollup marks; host and process by default. */
   writerId?: string;
+  /**
+   * How long one insert may take before it counts as failed and its rows wait for the next
+   * attempt. A write stuck on a lock or a half-dead connection would otherwise hold up every
+   * later row; rows of a write that commits after all are skipped on the retry (same ids).
+   */
+  writeTimeoutMs?: number;
 }
 
 /** What the writer has done so far, for metrics. */
@@ -64,6 +70,7 @@ export class DurableRelayLogWriter {
   readonly #batchSize: number;
   readonly #maxBuffered: number;
   readonly #writerId: string;
+  readonly #writeTimeoutMs: number;
   readonly #spool: RelayLogSpool | null;
   readonly #deadLetters: RelayLogDeadLetters | null;
   readonly #timer: ReturnType<typeof setInterval>;
@@ -78,6 +85,7 @@ export class DurableRelayLogWriter {
     this.#batchSize = options.batchSize ?? 200;
     this.#maxBuffered = options.maxBuffered ?? 50_000;
     this.#writerId = options.writerId ?? `${hostname()}-${process.pid}`;
+    this.#writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
     this.#spool = options.spoolDir ? new RelayLogSpool(options.spoolDir) : null;
     this.#deadLetters = options.spoolDir ? new RelayLogDeadLetters(options.spoolDir) : null;
     this.#timer = setInterval(() => {
@@ -181,7 +189,7 @@ export class DurableRelayLogWriter {
 
   async #store(batch: RelayLogRow[]): Promise<boolean> {
     try {
-      await insertRelayLogRows(this.#db, batch, this.#writerId);
+      await withTimeout(insertRelayLogRows(this.#db, batch, this.#writerId), this.#writeTimeoutMs);
     } catch (error) {
       const refused = sqlStateErrorOf(error);
       if (isDataError(refused)) {
@@ -284,4 +292,22 @@ export class DurableRelayLogWriter {
       this.#stats.unreportedDrops = 0;
     }
   }
+}
+
+/** An insert that took longer than the writer's writeTimeoutMs. */
+export class RelayLogWriteTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`relay log insert took longer than ${ms} ms`);
+    this.name = "RelayLogWriteTimeoutError";
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RelayLogWriteTimeoutError(ms)), ms);
+  });
+  // The insert may still fail after the timeout; nobody waits for it then.
+  work.catch(() => undefined);
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
