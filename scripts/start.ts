@@ -89,6 +89,9 @@ async function main() {
   const demoKey = devnet ? await demoKeyFor(database.db) : null;
 
   const relay = await startRelay(relayConfig, { db: database.db, store, logger });
+  // The dashboard's RPC URLs name the relay that runs here, on whatever port it bound; the
+  // server's own PUBLIC_URL follows its port the same way (startServer).
+  serverConfig.RELAY_PUBLIC_URL ??= relay.url;
   const server = await startServer(serverConfig, { db: database.db, store, logger });
 
   console.log(`Dashboard API: ${server.url}/trpc`);

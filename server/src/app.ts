@@ -5,6 +5,7 @@ import { metricsResponse } from "@viper/shared/metrics/registry";
 import { sql } from "drizzle-orm";
 import { createContext } from "./context.ts";
 import { AppError, describeError } from "./errors.ts";
+import { readinessResponse } from "./readiness.ts";
 import {
   boundBody,
   checkTrpcRequest,
@@ -22,7 +23,7 @@ export interface ClientAddress {
 }
 
 export interface ServerApp {
-  /** Handles one HTTP request: /trpc/* for the API, /health and /metrics for probes. */
+  /** Handles one HTTP request: /trpc/* for the API, /health, /ready and /metrics for probes. */
   fetch(request: Request, client?: ClientAddress): Promise<Response>;
   services: Services;
 }
@@ -41,8 +42,8 @@ interface RequestFacts {
 }
 
 /**
- * Builds the server's request handler from its dependencies: tRPC at /trpc, a health probe at
- * /health, CORS with credentials for the dashboard's origins, and /verify-email while mails link
+ * Builds the server's request handler from its dependencies: tRPC at /trpc, probes at /health
+ * and /ready, CORS with credentials for the dashboard's origins, and /verify-email while mails link
  * to this server. Everything refused outside tRPC is answered in tRPC's error shape. No socket is
  * opened here.
  */
@@ -62,7 +63,7 @@ export async function createServerApp(
     },
   };
   const servesVerifyLink =
-    new URL(services.settings.dashboardUrl).origin === new URL(services.config.PUBLIC_URL).origin;
+    new URL(services.settings.dashboardUrl).origin === new URL(services.settings.publicUrl).origin;
 
   async function handleVerifyLink(request: Request, facts: RequestFacts): Promise<Response> {
     if (request.method !== "GET") {
@@ -87,6 +88,8 @@ export async function createServerApp(
     let response: Response;
     if (url.pathname === "/health") {
       response = await health(services);
+    } else if (url.pathname === "/ready") {
+      response = await readinessResponse(services);
     } else if (url.pathname === "/metrics") {
       // Prometheus scrapes this; see docs/analytics.md for the series.
       response = await metricsResponse(services.metrics.registry);

@@ -39,8 +39,11 @@ export const serverConfigShape = {
   ...baseConfigShape,
   SERVER_HOST: z.string().default("127.0.0.1"),
   SERVER_PORT: port(3000),
-  /** Where this server is reached from outside; the default JWT issuer. */
-  PUBLIC_URL: httpUrl().default("http://127.0.0.1:3000"),
+  /**
+   * Where this server is reached from outside; the default JWT issuer. Unset: the address it
+   * listens on (SERVER_HOST and the port bound), so a changed SERVER_PORT moves links with it.
+   */
+  PUBLIC_URL: optionalString().pipe(httpUrl().optional()),
   /** The dashboard's address: links in mail point here, and its origin may send cookies. */
   DASHBOARD_URL: optionalString().pipe(httpUrl().optional()),
   /** More browser origins allowed to call with the session cookie (comma list). */
@@ -55,8 +58,11 @@ export const serverConfigShape = {
     .default(1024 * 1024),
   /** Calls one tRPC batch may hold; a client's httpBatchLink should set `maxItems` to this. */
   TRPC_MAX_BATCH_SIZE: count(50),
-  /** Where dApps reach the relay; the dashboard's RPC URLs start with it. */
-  RELAY_PUBLIC_URL: httpUrl().default("http://127.0.0.1:8545"),
+  /**
+   * Where dApps reach the relay; the dashboard's RPC URLs start with it. Unset: a relay on this
+   * machine's default port (`npm start` sets it to the relay it started).
+   */
+  RELAY_PUBLIC_URL: optionalString().pipe(httpUrl().optional()),
 
   /** The private JWK that signs access tokens (EdDSA/Ed25519 or HS256), with its `kid`. */
   JWT_SIGNING_KEY: optionalString(),
@@ -116,7 +122,7 @@ export const serverConfigSchema = z.object(serverConfigShape).superRefine((confi
   if (!config.JWT_SIGNING_KEY) {
     ctx.addIssue({ code: "custom", path: ["JWT_SIGNING_KEY"], message: "required in production" });
   }
-  if (!config.PUBLIC_URL.startsWith("https://")) {
+  if (!config.PUBLIC_URL?.startsWith("https://")) {
     ctx.addIssue({ code: "custom", path: ["PUBLIC_URL"], message: "must be https in production" });
   }
   if (config.MAIL_TRANSPORT === "log") {
@@ -133,8 +139,31 @@ export function loadServerConfig(
   return loadConfig(serverConfigSchema, env);
 }
 
+/** Where a server listens when its PUBLIC_URL is unset and nobody told it the port it bound. */
+function listenUrlOf(config: ServerConfig): string {
+  return serverUrl(config.SERVER_HOST, config.SERVER_PORT);
+}
+
+/**
+ * `http://host:port` for a listener; a wildcard host becomes 127.0.0.1 (the address a browser
+ * on this machine uses) and an IPv6 address gets its brackets.
+ */
+export function serverUrl(host: string, port: number): string {
+  if (host === "0.0.0.0" || host === "::") {
+    return `http://127.0.0.1:${port}`;
+  }
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/** The relay's address when RELAY_PUBLIC_URL is unset: its default port on this machine. */
+const defaultRelayPublicUrl = "http://127.0.0.1:8545";
+
 /** Settings with their derived defaults filled in, so no caller repeats the fallbacks. */
 export interface ResolvedSettings {
+  /** PUBLIC_URL, or the address the server listens on; without a trailing slash. */
+  publicUrl: string;
+  /** RELAY_PUBLIC_URL, or the relay's default address on this machine. */
+  relayPublicUrl: string;
   dashboardUrl: string;
   jwtIssuer: string;
   cookieSecure: boolean;
@@ -147,17 +176,20 @@ export interface ResolvedSettings {
 
 /** Fills in the defaults that depend on other settings. */
 export function resolveSettings(config: ServerConfig): ResolvedSettings {
-  const dashboardUrl = (config.DASHBOARD_URL ?? config.PUBLIC_URL).replace(/\/$/, "");
+  const publicUrl = (config.PUBLIC_URL ?? listenUrlOf(config)).replace(/\/$/, "");
+  const dashboardUrl = (config.DASHBOARD_URL ?? publicUrl).replace(/\/$/, "");
   const dashboardOrigin = new URL(dashboardUrl).origin;
   return {
+    publicUrl,
+    relayPublicUrl: config.RELAY_PUBLIC_URL ?? defaultRelayPublicUrl,
     dashboardUrl,
-    jwtIssuer: config.JWT_ISSUER ?? new URL(config.PUBLIC_URL).origin,
+    jwtIssuer: config.JWT_ISSUER ?? new URL(publicUrl).origin,
     cookieSecure: config.COOKIE_SECURE ?? config.NODE_ENV === "production",
     siweDomain: config.SIWE_DOMAIN ?? new URL(dashboardUrl).host,
     mailTransport: config.MAIL_TRANSPORT ?? (config.NODE_ENV === "development" ? "log" : "outbox"),
     googleRedirectUri: config.GOOGLE_REDIRECT_URI ?? `${dashboardUrl}/auth/google/callback`,
     allowedOrigins: [
-      ...new Set([dashboardOrigin, new URL(config.PUBLIC_URL).origin, ...config.CORS_ORIGINS]),
+      ...new Set([dashboardOrigin, new URL(publicUrl).origin, ...config.CORS_ORIGINS]),
     ],
   };
 }

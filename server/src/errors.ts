@@ -162,6 +162,30 @@ export function appCodeOf(error: TRPCError): AppErrorCode {
 }
 
 /**
+ * tRPC's own refusals of a call, made before any procedure runs, in the server's codes. Input
+ * that is not JSON is INVALID_INPUT with a message of ours instead of the parser's ("JSON Parse
+ * error: Unexpected EOF"). Any other BAD_REQUEST tRPC raises without input issues (a batch that
+ * mixes queries and mutations, a batch input that is not an object, a badly encoded path) is
+ * REQUEST_REJECTED with tRPC's message, which says what is wrong.
+ */
+export function fromTrpcRefusal(error: TRPCError): TRPCError {
+  if (error instanceof AppError || error.code !== "BAD_REQUEST") {
+    return error;
+  }
+  if (error.cause instanceof SyntaxError) {
+    return new AppError("INVALID_INPUT", {
+      message: "The request body (or the input parameter of a GET) is not valid JSON.",
+      cause: error,
+    });
+  }
+  const issues = (error.cause as { issues?: unknown } | undefined)?.issues;
+  if (Array.isArray(issues)) {
+    return error;
+  }
+  return new AppError("REQUEST_REJECTED", { message: error.message, cause: error });
+}
+
+/**
  * PostgreSQL's refusals of text it cannot store: a NUL or a byte sequence invalid in UTF-8
  * (22021), a \u0000 escape in JSON (22P05). The input schemas refuse such text first; this
  * catches what they miss.

@@ -8,6 +8,7 @@ import {
   type AppErrorDetails,
   appCodeOf,
   appErrors,
+  fromTrpcRefusal,
   toClientError,
 } from "./errors.ts";
 import { currentRequestId } from "./request-scope.ts";
@@ -44,9 +45,10 @@ export interface WireError {
 
 /** Turns an error into what a client sees; the one place that decides the wire shape. */
 export function toWireError(
-  error: TRPCError,
+  raised: TRPCError,
   facts: { requestId: string | null; path?: string | undefined },
 ): WireError {
+  const error = fromTrpcRefusal(raised);
   const appCode = appCodeOf(error);
   const issues = inputIssuesOf(error);
   const data: AppErrorData = {

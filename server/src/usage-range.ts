@@ -61,15 +61,23 @@ function checkRange(input: RangeInput, ctx: z.RefinementCtx, now = new Date()): 
   }
 }
 
+/**
+ * The range rules run only once every field parsed. Zod runs an object's refinements even after
+ * a field failed a format check (such an issue does not abort), and `from` would then still be
+ * the refused text, not a Date: "2026-02-30T00:00:00Z" must get its "Invalid ISO datetime" on
+ * `from`, not a TypeError from checkRange.
+ */
+const whenFieldsParsed = { when: (payload: z.core.ParsePayload) => payload.issues.length === 0 };
+
 /** `from`, `to` (ISO 8601 with offset) and `step`, for a series. */
 export const seriesRangeSchema = z
   .object({ from: instant, to: instant, step: z.enum(["minute", "hour", "day"]) })
-  .superRefine((input, ctx) => checkRange(input, ctx));
+  .superRefine((input, ctx) => checkRange(input, ctx), whenFieldsParsed);
 
 /** `from` and `to` (ISO 8601 with offset), for totals over a range. */
 export const totalRangeSchema = z
   .object({ from: instant, to: instant })
-  .superRefine((input, ctx) => checkRange(input, ctx));
+  .superRefine((input, ctx) => checkRange(input, ctx), whenFieldsParsed);
 
 /** The range a series reads: rounded out to whole steps. */
 export function alignToStep(from: Date, to: Date, step: BucketStep) {

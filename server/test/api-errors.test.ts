@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { z } from "zod";
 import { appRouter } from "../src/router.ts";
 import { mergeRouters, publicProcedure, router } from "../src/trpc.ts";
 import {
@@ -17,6 +18,7 @@ const testRouter = mergeRouters(
       boom: publicProcedure.query((): string => {
         throw new Error("connection to 10.1.2.3 refused: internal detail");
       }),
+      echo: publicProcedure.input(z.object({ text: z.string() })).query(({ input }) => input.text),
     }),
   }),
 );
@@ -94,15 +96,23 @@ describe(`errors on the wire on ${testDriver} + ${testStoreKind}`, () => {
     expect(data.issues?.map((issue) => issue.path[0]).sort()).toEqual(["email", "password"]);
   });
 
-  test("a body that is not JSON gets a parse error, not a crash", async () => {
-    const response = await fetch(`${server.url}/trpc/auth.signIn`, {
+  test("a body that is not JSON gets INVALID_INPUT in our words, not the parser's", async () => {
+    const message = "The request body (or the input parameter of a GET) is not valid JSON.";
+    const posted = await fetch(`${server.url}/trpc/auth.signIn`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: "{not json",
+      body: '{"email":"a@example.com"',
     });
-    const body = (await response.json()) as ErrorBody;
-    expect(response.status).toBe(400);
-    expect(body.error.data.appCode).toBe("INVALID_INPUT");
+    const queried = await fetch(
+      `${server.url}/trpc/probe.echo?input=${encodeURIComponent("{bad")}`,
+    );
+
+    for (const response of [posted, queried]) {
+      const body = (await response.json()) as ErrorBody;
+      expect(response.status).toBe(400);
+      expect(body.error.message).toBe(message);
+      expect(body.error.data).toMatchObject({ appCode: "INVALID_INPUT", issues: null });
+    }
   });
 
   test("an unknown procedure is NOT_FOUND", async () => {

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mailOutbox } from "@viper/db/schema/mail-outbox";
 import { and, desc, eq } from "drizzle-orm";
+import { resolveSettings } from "../src/config.ts";
 import { appRouter } from "../src/router.ts";
 import {
   goodPassword,
@@ -54,7 +55,7 @@ describe(`development verification link and API docs on ${testDriver} + ${testSt
     const client = devServer.client();
     await client.auth.register.mutate({ email, password: goodPassword });
     const link = await mailedLink(devServer, email);
-    expect(link.origin).toBe(new URL(devServer.config.PUBLIC_URL).origin);
+    expect(link.origin).toBe(new URL(resolveSettings(devServer.config).publicUrl).origin);
     expect(link.pathname).toBe("/verify-email");
 
     const opened = await rawRequest(onTestPort(devServer, link));

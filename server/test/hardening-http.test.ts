@@ -91,7 +91,10 @@ describe(`refusals and cookies over plain HTTP on ${testDriver} + ${testStoreKin
 
     expect(answer.status).toBe(400);
     expect(answer.headers.get("content-type")).toContain("application/json");
-    expect(wireErrorOf(answer).data.requestId).toBe("mixed-batch");
+    expect(wireErrorOf(answer)).toMatchObject({
+      message: "Cannot mix procedure types in call: query, mutation",
+      data: { appCode: "REQUEST_REJECTED", requestId: "mixed-batch", issues: null },
+    });
   });
 
   test("a stray cookie with bad percent-encoding no longer breaks signed-in calls", async () => {

@@ -2,11 +2,14 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { apiKeys } from "@viper/db/schema/api-keys";
 import { KeyCache } from "@viper/relay/key-cache";
 import * as relayInvalidation from "@viper/relay/key-invalidation";
+import { parseRateLimitConfig } from "@viper/relay/rate-limit/config";
+import { LimitPolicy } from "@viper/relay/rate-limit/policy";
 import { hashApiKey, isWellFormedApiKey } from "@viper/shared/api-key";
 import * as sharedInvalidation from "@viper/shared/key-invalidation";
 import { silentLogger } from "@viper/shared/logger";
 import { eq } from "drizzle-orm";
 import { findKeyByHash } from "../src/projects/key-lookup.ts";
+import { minKeyRatePerSecond } from "../src/projects/validation.ts";
 import { expectError, testDriver, testStoreKind, useServer } from "./helpers/harness.ts";
 import {
   addMember,
@@ -302,6 +305,48 @@ describe(`API keys on ${testDriver} + ${testStoreKind}`, () => {
       }),
       { appCode: "INVALID_INPUT" },
     );
+  });
+
+  test("a key rate too low for the relay's bucket to hold one compute unit is refused", async () => {
+    const minimum =
+      "A key rate below 0.5 compute units per second lets no call through; use at least 0.5.";
+    const created = await owner.api.keys.create.mutate({ projectId, name: "slow" });
+    const keyId = created.key.id;
+    const update = (ratePerSecond: number) =>
+      owner.api.keys.updateRules.mutate({ projectId, keyId, rules: { ratePerSecond } });
+
+    for (const ratePerSecond of [0.3, 1e-300, 0.49]) {
+      const updated = await expectError(update(ratePerSecond), { appCode: "INVALID_INPUT" });
+      const made = await expectError(
+        owner.api.keys.create.mutate({ projectId, name: "slow", rules: { ratePerSecond } }),
+        { appCode: "INVALID_INPUT" },
+      );
+
+      for (const refused of [updated, made]) {
+        expect(refused.issues?.map((issue) => [issue.path, issue.message])).toEqual([
+          [["rules", "ratePerSecond"], minimum],
+        ]);
+      }
+    }
+    const slowest = await update(0.5);
+
+    expect(slowest.rules).toEqual({ ratePerSecond: 0.5 });
+    expect((await keyRow(keyId)).rules).toEqual({ ratePerSecond: 0.5 });
+  });
+
+  test("the least key rate the server takes gives a bucket that holds the cheapest call", () => {
+    const policy = new LimitPolicy(parseRateLimitConfig());
+    const keyBucket = (keyRatePerSecond: number) => {
+      const request = policy.requestFor(
+        { keyId: "k", projectId: "p", tier: "free", keyRatePerSecond },
+        ["eth_blockNumber"],
+      );
+      return { capacity: request.buckets[0]?.capacity, cost: request.cost };
+    };
+
+    expect(minKeyRatePerSecond).toBe(0.5);
+    expect(keyBucket(minKeyRatePerSecond)).toEqual({ capacity: 1, cost: 1 });
+    expect(keyBucket(0.49).capacity).toBeLessThan(1);
   });
 
   test("creating a key needs a verified email address", async () => {

@@ -6,7 +6,7 @@ import { projects } from "@viper/db/schema/projects";
 import { relayLogs } from "@viper/db/schema/relay-logs";
 import { hashApiKey } from "@viper/shared/api-key";
 import { eq } from "drizzle-orm";
-import { loadServerConfig } from "../src/config.ts";
+import { loadServerConfig, resolveSettings } from "../src/config.ts";
 import { expectError, testDriver, testStoreKind, useServer } from "./helpers/harness.ts";
 import {
   addMember,
@@ -163,7 +163,9 @@ describe(`projects on ${testDriver} + ${testStoreKind}`, () => {
   });
 
   test("without RELAY_PUBLIC_URL the URLs point at a relay on this machine", () => {
-    expect(loadServerConfig({ NODE_ENV: "test" }).RELAY_PUBLIC_URL).toBe("http://127.0.0.1:8545");
+    const config = loadServerConfig({ NODE_ENV: "test" });
+
+    expect(resolveSettings(config).relayPublicUrl).toBe("http://127.0.0.1:8545");
   });
 
   test("deleting a project revokes its keys at once, removes its team and keeps its usage", async () => {

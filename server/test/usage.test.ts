@@ -211,4 +211,71 @@ describe(`usage procedures on ${testDriver} + ${testStoreKind}`, () => {
       message: "A minute step covers at most 1 day.",
     });
   });
+
+  test("impossible calendar dates are an input issue on their field, not a TypeError", async () => {
+    const impossible = [
+      "2026-02-30T00:00:00Z",
+      "2026-02-29T00:00:00Z",
+      "2026-04-31T00:00:00Z",
+      "2026-05-01T24:00:00Z",
+      "2026-05-01T23:60:00Z",
+      "yesterday",
+    ];
+    const to = "2026-12-31T00:00:00Z";
+
+    for (const text of impossible) {
+      const summary = await expectError(
+        viewer.api.usage.summary.query({ projectId, from: text, to }),
+        { appCode: "INVALID_INPUT" },
+      );
+      const series = await expectError(
+        viewer.api.usage.series.query({ projectId, from: iso(from), to: text, step: "hour" }),
+        { appCode: "INVALID_INPUT" },
+      );
+
+      const issues = [summary.issues, series.issues].map((list) =>
+        list?.map((issue) => [issue.path, issue.message]),
+      );
+      expect({ text, issues }).toEqual({
+        text,
+        issues: [[[["from"], "Invalid ISO datetime"]], [[["to"], "Invalid ISO datetime"]]],
+      });
+    }
+  });
+
+  test("a bill for a month outside 2000-01 to 9998-12 is refused on month", async () => {
+    for (const month of ["0000-01", "1999-12", "9999-12", "2026-13", "26-01"]) {
+      const refused = await expectError(viewer.api.usage.billing.query({ projectId, month }), {
+        appCode: "INVALID_INPUT",
+      });
+
+      expect({ month, issues: refused.issues?.map((issue) => issue.path) }).toEqual({
+        month,
+        issues: [["month"]],
+      });
+      expect(refused.issues?.[0]?.message).toBe(
+        /^\d{4}-(0[1-9]|1[0-2])$/.test(month)
+          ? "Pick a month from 2000-01 to 9998-12."
+          : "Use YYYY-MM.",
+      );
+    }
+  });
+
+  test("the first and last billable months answer with plain four-digit dates", async () => {
+    const first = await viewer.api.usage.billing.query({ projectId, month: "2000-01" });
+    const last = await viewer.api.usage.billing.query({ projectId, month: "9998-12" });
+
+    expect(first).toMatchObject({
+      month: "2000-01",
+      from: "2000-01-01T00:00:00.000Z",
+      to: "2000-02-01T00:00:00.000Z",
+      relays: 0,
+    });
+    expect(last).toMatchObject({
+      month: "9998-12",
+      from: "9998-12-01T00:00:00.000Z",
+      to: "9999-01-01T00:00:00.000Z",
+      relays: 0,
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import type { ApiKeyRules } from "@viper/db/schema/api-keys";
+import { rateLimitConfigSchema } from "@viper/relay/rate-limit/config";
 import { parseIpBlock } from "@viper/shared/ip-address";
 import { parseMethodPattern, parseOriginPattern } from "@viper/shared/key-rule-syntax";
 import { z } from "zod";
@@ -58,6 +59,23 @@ export const ipListSchema = patternList((text) => {
 });
 
 /**
+ * The least rate a key's rules may set, in compute units per second. The relay's bucket for a
+ * key holds `burstSeconds` of its rate (relay/src/rate-limit/policy.ts), and a bucket that holds
+ * less than one compute unit refuses every call, even the cheapest, as request_too_costly.
+ * TODO: this follows the relay's default burst (2 s); an operator whose RATE_LIMITS shortens
+ * burstSeconds or gives the key limit an explicit burst raises the least working rate without
+ * this check knowing. Read the limits in force here once the server can see the relays' config.
+ */
+export const minKeyRatePerSecond = 1 / rateLimitConfigSchema.parse({}).burstSeconds;
+
+const keyRateSchema = z
+  .number()
+  .min(minKeyRatePerSecond, {
+    message: `A key rate below ${minKeyRatePerSecond} compute units per second lets no call through; use at least ${minKeyRatePerSecond}.`,
+  })
+  .max(1_000_000);
+
+/**
  * A key's rules as the dashboard sends them: every list optional, empty meaning no restriction.
  * allowedChains still has to be checked against the project's chains by the procedure.
  */
@@ -69,7 +87,7 @@ export const keyRulesSchema = z
     allowedOrigins: originListSchema.optional(),
     allowedIps: ipListSchema.optional(),
     /** Compute units per second; null or absent leaves the tier's key rate. */
-    ratePerSecond: z.number().positive().max(1_000_000).nullable().optional(),
+    ratePerSecond: keyRateSchema.nullable().optional(),
   })
   .refine((rules) => !(rules.allowedMethods?.length && rules.blockedMethods?.length), {
     path: ["blockedMethods"],

@@ -164,7 +164,7 @@ export const projectsRouter = router({
         keyPlaceholder,
         key: key ? { id: key.id, name: key.name, masked: maskedKey(key) } : null,
         endpoints: rpcEndpoints(
-          ctx.services.config.RELAY_PUBLIC_URL,
+          ctx.services.settings.relayPublicUrl,
           chains.filter((chain) => chain.enabled),
           keyPart,
           key?.rules.allowedChains,

@@ -67,6 +67,31 @@ function shareView(share: UsageShare) {
 
 const monthPattern = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
+/**
+ * The years a bill may be asked for. Date.UTC reads years below 100 as 19xx, and the end of
+ * 9999-12 is in year 10000, which ISO 8601 writes as "+010000-01-01"; every month in between is
+ * plain four-digit text on the way in and out.
+ */
+const billableYears = { first: 2000, last: 9998 };
+
+/** A calendar month as `YYYY-MM`, read into numbers. */
+const billingMonthSchema = z.string().transform((text, ctx) => {
+  const match = monthPattern.exec(text);
+  if (!match) {
+    ctx.addIssue({ code: "custom", message: "Use YYYY-MM." });
+    return z.NEVER;
+  }
+  const year = Number(match[1]);
+  if (year < billableYears.first || year > billableYears.last) {
+    ctx.addIssue({
+      code: "custom",
+      message: `Pick a month from ${billableYears.first}-01 to ${billableYears.last}-12.`,
+    });
+    return z.NEVER;
+  }
+  return { year, month: Number(match[2]) };
+});
+
 export const usageRouter = router({
   /** One point per minute, hour or day over the range, empty buckets included. */
   series: projectProcedure("viewer")
@@ -138,13 +163,10 @@ export const usageRouter = router({
    * their compute units. The current month counts up to now.
    */
   billing: projectProcedure("viewer")
-    .input(z.object({ month: z.string().regex(monthPattern, "Use YYYY-MM.").optional() }))
+    .input(z.object({ month: billingMonthSchema.optional() }))
     .query(async ({ ctx, input }) => {
       const now = new Date();
-      const match = input.month ? monthPattern.exec(input.month) : null;
-      const month = match
-        ? { year: Number(match[1]), month: Number(match[2]) }
-        : { year: now.getUTCFullYear(), month: now.getUTCMonth() + 1 };
+      const month = input.month ?? { year: now.getUTCFullYear(), month: now.getUTCMonth() + 1 };
       const bill = await billableUsage(ctx.db, ctx.project.id, month, now);
       return {
         month: bill.month,
