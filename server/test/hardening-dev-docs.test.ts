@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { mailOutbox } from "@viper/db/schema/mail-outbox";
-import { and, desc, eq } from "drizzle-orm";
 import { resolveSettings } from "../src/config.ts";
 import { appRouter } from "../src/router.ts";
 import {
@@ -12,6 +10,7 @@ import {
   testDriver,
   testStoreKind,
   uniqueEmail,
+  verificationLinkFor,
 } from "./helpers/harness.ts";
 import { rawRequest, wireErrorOf } from "./helpers/raw-http.ts";
 
@@ -30,21 +29,6 @@ describe(`development verification link and API docs on ${testDriver} + ${testSt
     await dashboardServer.stop();
   });
 
-  /** The link in the newest verification mail to an address, exactly as mailed. */
-  async function mailedLink(server: TestServer, email: string): Promise<URL> {
-    const [mail] = await server.db
-      .select()
-      .from(mailOutbox)
-      .where(and(eq(mailOutbox.recipient, email), eq(mailOutbox.kind, "verify-email")))
-      .orderBy(desc(mailOutbox.createdAt))
-      .limit(1);
-    const link = mail ? /https?:\/\/\S+/.exec(mail.bodyText)?.[0] : undefined;
-    if (!link) {
-      throw new Error(`no verification mail for ${email}`);
-    }
-    return new URL(link);
-  }
-
   /** The mailed link, sent to the test server's real port (PUBLIC_URL names port 3000). */
   function onTestPort(server: TestServer, link: URL): string {
     return `${server.url}${link.pathname}${link.search}`;
@@ -54,7 +38,7 @@ describe(`development verification link and API docs on ${testDriver} + ${testSt
     const email = uniqueEmail("dev-link");
     const client = devServer.client();
     await client.auth.register.mutate({ email, password: goodPassword });
-    const link = await mailedLink(devServer, email);
+    const link = await verificationLinkFor(devServer.db, email);
     expect(link.origin).toBe(new URL(resolveSettings(devServer.config).publicUrl).origin);
     expect(link.pathname).toBe("/verify-email");
 
@@ -86,7 +70,7 @@ describe(`development verification link and API docs on ${testDriver} + ${testSt
   test("with a dashboard configured, the link goes to it and the server has no such page", async () => {
     const email = uniqueEmail("dashboard-link");
     await dashboardServer.client().auth.register.mutate({ email, password: goodPassword });
-    const link = await mailedLink(dashboardServer, email);
+    const link = await verificationLinkFor(dashboardServer.db, email);
 
     const opened = await rawRequest(onTestPort(dashboardServer, link));
 

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mailOutbox } from "@viper/db/schema/mail-outbox";
-import { and, desc, eq } from "drizzle-orm";
 import {
   CookieJar,
   goodPassword,
@@ -9,6 +7,7 @@ import {
   testDriver,
   testStoreKind,
   uniqueEmail,
+  verificationLinkFor,
 } from "./helpers/harness.ts";
 import { rawRequest, wireErrorOf } from "./helpers/raw-http.ts";
 
@@ -27,25 +26,11 @@ describe(`a server without PUBLIC_URL on ${testDriver} + ${testStoreKind}`, () =
     await server.stop();
   });
 
-  async function mailedLink(email: string): Promise<URL> {
-    const [mail] = await server.db
-      .select()
-      .from(mailOutbox)
-      .where(and(eq(mailOutbox.recipient, email), eq(mailOutbox.kind, "verify-email")))
-      .orderBy(desc(mailOutbox.createdAt))
-      .limit(1);
-    const link = mail ? /https?:\/\/\S+/.exec(mail.bodyText)?.[0] : undefined;
-    if (!link) {
-      throw new Error(`no verification mail for ${email}`);
-    }
-    return new URL(link);
-  }
-
   test("the verification mail links to the port the server listens on, and the link works", async () => {
     const email = uniqueEmail("port-link");
     await server.client().auth.register.mutate({ email, password: goodPassword });
 
-    const link = await mailedLink(email);
+    const link = await verificationLinkFor(server.db, email);
     const opened = await rawRequest(link.href);
 
     expect(new URL(server.url).port).not.toBe("3000");
@@ -57,7 +42,7 @@ describe(`a server without PUBLIC_URL on ${testDriver} + ${testStoreKind}`, () =
   test("a cookie POST from the server's own origin is accepted, one naming port 3000 is not", async () => {
     const email = uniqueEmail("port-cookie");
     await server.client().auth.register.mutate({ email, password: goodPassword });
-    await rawRequest((await mailedLink(email)).href);
+    await rawRequest((await verificationLinkFor(server.db, email)).href);
     const jar = new CookieJar();
     await server.client({ jar }).auth.signIn.mutate({ email, password: goodPassword });
     const update = (origin: string) =>

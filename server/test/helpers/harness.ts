@@ -169,19 +169,26 @@ export async function expectError(
   return data;
 }
 
-/** The token from the newest verification mail to an address, as a user clicks it. */
-export async function verificationTokenFor(db: Database, email: string): Promise<string> {
+/** The link in the newest verification mail to an address, exactly as mailed. */
+export async function verificationLinkFor(db: Database, email: string): Promise<URL> {
   const [mail] = await db
     .select()
     .from(mailOutbox)
     .where(and(eq(mailOutbox.recipient, email), eq(mailOutbox.kind, "verify-email")))
     .orderBy(desc(mailOutbox.createdAt))
     .limit(1);
-  const token = mail
-    ? new URL(/https?:\/\/\S+/.exec(mail.bodyText)?.[0] ?? "http://x").searchParams.get("token")
-    : null;
-  if (!token) {
+  const link = mail ? /https?:\/\/\S+/.exec(mail.bodyText)?.[0] : undefined;
+  if (!link) {
     throw new Error(`no verification mail for ${email}`);
+  }
+  return new URL(link);
+}
+
+/** The token from the newest verification mail to an address, as a user clicks it. */
+export async function verificationTokenFor(db: Database, email: string): Promise<string> {
+  const token = (await verificationLinkFor(db, email)).searchParams.get("token");
+  if (!token) {
+    throw new Error(`the verification mail for ${email} has no token`);
   }
   return token;
 }
