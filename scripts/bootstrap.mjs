@@ -10,7 +10,14 @@ import { fileURLToPath } from "node:url";
 const bunVersion = "1.4.5";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const localBun = join(root, ".tools", "node_modules", ".bin", "bun");
-const commands = { start: "scripts/start.ts", test: "scripts/test-all.ts" };
+// Every npm script that needs Bun comes through here, so each works on a machine with only npm.
+const commands = {
+  start: "scripts/start.ts",
+  test: "scripts/test-all.ts",
+  bench: "bench/run.ts",
+  "db:migrate": "db/src/migrate-cli.ts",
+  "test:unit": "scripts/test-matrix.ts",
+};
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: "inherit", ...options });

@@ -93,7 +93,7 @@ function row(result: BenchReport["results"][number]): string[] {
     result.relayPeakBytes === null ? "-" : `${(result.relayPeakBytes / 1024 / 1024).toFixed(1)} MB`,
     cpuPct === null ? "-" : `${cpuPct}%`,
     perRequest === null ? "-" : Math.round(perRequest).toLocaleString("en-US"),
-    result.cpu === null ? "-" : `${result.cpu.machineBusyPct}%`,
+    result.cpu === null ? "-" : `${result.cpu.machineBusyPct.toFixed(1)}%`,
     share === null || !comparedWithNginx ? "-" : `${(share * 100).toFixed(1)}%`,
   ];
 }

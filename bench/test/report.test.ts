@@ -62,7 +62,7 @@ describe("the report", () => {
       "-",
       "24%",
       "40",
-      "90%",
+      "90.0%",
       "60.0%",
     ]);
     expect(rowOf(text, "C")).toEqual([
@@ -76,7 +76,7 @@ describe("the report", () => {
       "80.0 MB",
       "36%",
       "120",
-      "90%",
+      "90.0%",
       "30.0%",
     ]);
     expect(rowOf(text, "B").slice(8)).toEqual(["-", "-", "90%", "-"]);
