@@ -6,12 +6,7 @@ import { sql } from "drizzle-orm";
 import { createContext } from "./context.ts";
 import { AppError, describeError } from "./errors.ts";
 import { readinessResponse } from "./readiness.ts";
-import {
-  boundBody,
-  checkTrpcRequest,
-  errorResponse,
-  type RequestLimits,
-} from "./request-guards.ts";
+import { checkTrpcRequest, errorResponse, type RequestLimits, readBody } from "./request-guards.ts";
 import { runInRequestScope } from "./request-scope.ts";
 import { appRouter } from "./router.ts";
 import { createServices, type ServerDeps, type Services } from "./services.ts";
@@ -168,7 +163,7 @@ async function handleTrpc(
   const { services, router, limits } = app;
   const path = procedurePathOf(url);
   const refusal = checkTrpcRequest(request, path, limits);
-  const bounded = refusal ?? (await boundBody(request, limits.maxBodyBytes));
+  const bounded = refusal ?? (await readBody(request, limits.maxBodyBytes));
   if (!(bounded instanceof Request)) {
     services.logger.debug({ ...facts, path, code: bounded.error.appCode }, "request refused");
     const { error, headers } = bounded;

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { TRPCError } from "@trpc/server";
 import { AppError } from "./errors.ts";
 import { toWireError } from "./trpc.ts";
@@ -18,14 +19,15 @@ const trpcMethods = new Set(["GET", "HEAD", "POST"]);
 
 /**
  * Checks a /trpc request before tRPC reads it: the method, the content type, the declared body
- * size and the number of calls in a batch. Returns null when it may go on. The body itself is
- * not read here (see boundBody for bodies without a declared size).
+ * size, the query's UTF-8 and the number of calls in a batch. Returns null when it may go on.
+ * The body itself is not read here (see readBody).
  */
 export function checkTrpcRequest(
   request: Request,
   procedurePath: string,
   limits: RequestLimits,
 ): Refusal | null {
+  const url = new URL(request.url);
   if (!trpcMethods.has(request.method)) {
     return {
       error: new AppError("METHOD_NOT_ALLOWED", {
@@ -47,8 +49,11 @@ export function checkTrpcRequest(
   if (declared > limits.maxBodyBytes) {
     return { error: bodyTooLarge(limits.maxBodyBytes) };
   }
-  const calls =
-    new URL(request.url).searchParams.get("batch") === "1" ? procedurePath.split(",").length : 1;
+  if (!isUtf8Query(url.search)) {
+    const message = "The query string is not valid UTF-8.";
+    return { error: new AppError("INVALID_INPUT", { message }) };
+  }
+  const calls = url.searchParams.get("batch") === "1" ? procedurePath.split(",").length : 1;
   if (calls > limits.maxBatchSize) {
     return {
       error: new AppError("BATCH_TOO_LARGE", {
@@ -60,22 +65,43 @@ export function checkTrpcRequest(
 }
 
 /**
- * Reads a POST body sent without Content-Length (chunked) up to the limit, so an endless body
- * cannot grow the process, and hands on a request holding what was read. Requests with a
- * declared size pass untouched: checkTrpcRequest bounded them and the socket enforces it.
+ * Reads a POST body up to the limit, so an endless chunked body cannot grow the process, and
+ * hands on a request holding what was read once it is known to be UTF-8. Bun's own decoding
+ * would turn broken bytes into U+FFFD and store them as if the client had sent that character.
+ * A declared size was bounded by checkTrpcRequest already, and the socket holds the body to it.
  */
-export async function boundBody(request: Request, maxBytes: number): Promise<Request | Refusal> {
-  if (request.method !== "POST" || request.headers.has("content-length") || !request.body) {
+export async function readBody(request: Request, maxBytes: number): Promise<Request | Refusal> {
+  if (request.method !== "POST" || !request.body) {
     return request;
   }
-  const reader = request.body.getReader();
+  const body = await readBounded(request.body, maxBytes);
+  if (!(body instanceof Uint8Array)) {
+    return body;
+  }
+  if (!isUtf8(body)) {
+    const message = "The request body is not valid UTF-8.";
+    return { error: new AppError("INVALID_INPUT", { message }) };
+  }
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body,
+    signal: request.signal,
+  });
+}
+
+async function readBounded(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<Buffer<ArrayBuffer> | Refusal> {
+  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) {
-        break;
+        return Buffer.concat(chunks);
       }
       size += value.byteLength;
       if (size > maxBytes) {
@@ -89,12 +115,21 @@ export async function boundBody(request: Request, maxBytes: number): Promise<Req
     const message = "The request body could not be read.";
     return { error: new AppError("REQUEST_REJECTED", { message, cause: error }) };
   }
-  return new Request(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body: Buffer.concat(chunks),
-    signal: request.signal,
-  });
+}
+
+/**
+ * Whether a query string's percent-escapes decode to UTF-8. URLSearchParams (and so tRPC's
+ * `input`) turns broken sequences into U+FFFD without a word. A `%` not followed by two hex
+ * digits is literal text to URLSearchParams, so it is escaped before decodeURIComponent, which
+ * throws on broken UTF-8 (overlong forms and surrogates included).
+ */
+function isUtf8Query(search: string): boolean {
+  try {
+    decodeURIComponent(search.replace(/%(?![0-9a-fA-F]{2})/g, "%25"));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function bodyTooLarge(maxBytes: number): AppError {

@@ -1,5 +1,6 @@
 import { type BucketStep, bucketMs, ceilTo, floorTo } from "@viper/db/analytics/time-buckets";
 import { z } from "zod";
+import { instantSchema } from "./instant-input.ts";
 
 /**
  * The time ranges the usage procedures accept. Ranges are rounded out to whole steps (whole
@@ -19,7 +20,12 @@ export const maxAgeMs: Record<BucketStep, number> = {
   day: 800 * bucketMs.day,
 };
 
-const instant = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
+/** Each step as a range message names it ("an", not "a", before "hour"). */
+const stepNames: Record<BucketStep, string> = {
+  minute: "A minute step",
+  hour: "An hour step",
+  day: "A day step",
+};
 
 /** A Viper chain id, as the rollups store it. */
 const chainId = z.string().regex(/^(?:[0-9a-f]{2}){1,4}$/, "A chain id is 1 to 4 bytes of hex.");
@@ -48,7 +54,7 @@ function checkRange(input: RangeInput, ctx: z.RefinementCtx, now = new Date()): 
     ctx.addIssue({
       code: "custom",
       path: ["from"],
-      message: `A ${step} step covers at most ${days} day${days === 1 ? "" : "s"}.`,
+      message: `${stepNames[step]} covers at most ${days} day${days === 1 ? "" : "s"}.`,
     });
   }
   if (now.getTime() - input.from.getTime() > maxAgeMs[step]) {
@@ -71,15 +77,18 @@ const whenFieldsParsed = { when: (payload: z.core.ParsePayload) => payload.issue
 
 /** `from`, `to` (ISO 8601 with offset) and `step`, for a series. */
 export const seriesRangeSchema = z
-  .object({ from: instant, to: instant, step: z.enum(["minute", "hour", "day"]) })
+  .object({ from: instantSchema, to: instantSchema, step: z.enum(["minute", "hour", "day"]) })
   .superRefine((input, ctx) => checkRange(input, ctx), whenFieldsParsed);
 
 /** `from` and `to` (ISO 8601 with offset), for totals over a range. */
 export const totalRangeSchema = z
-  .object({ from: instant, to: instant })
+  .object({ from: instantSchema, to: instantSchema })
   .superRefine((input, ctx) => checkRange(input, ctx), whenFieldsParsed);
 
-/** The range a series reads: rounded out to whole steps. */
+/**
+ * The range a series reads: rounded out to whole steps, so `to` moves up by less than a day;
+ * instantBounds (instant-input.ts) leaves room for that before year 10000.
+ */
 export function alignToStep(from: Date, to: Date, step: BucketStep) {
   return { from: floorTo(from, step), to: ceilTo(to, step) };
 }

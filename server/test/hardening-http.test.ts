@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import type { WireError } from "../src/trpc.ts";
 import {
   CookieJar,
   goodPassword,
@@ -7,7 +8,7 @@ import {
   testStoreKind,
   useTestServer,
 } from "./helpers/harness.ts";
-import { rawRequest, wireErrorOf } from "./helpers/raw-http.ts";
+import { batchAppCodes, rawRequest, wireErrorOf } from "./helpers/raw-http.ts";
 
 describe(`refusals and cookies over plain HTTP on ${testDriver} + ${testStoreKind}`, () => {
   const server = useTestServer({}, {}, 60_000);
@@ -95,6 +96,24 @@ describe(`refusals and cookies over plain HTTP on ${testDriver} + ${testStoreKin
       message: "Cannot mix procedure types in call: query, mutation",
       data: { appCode: "REQUEST_REJECTED", requestId: "mixed-batch", issues: null },
     });
+  });
+
+  test("a batch whose input is not an object refuses only the calls that take input", async () => {
+    const { tokens } = await signUpWithTokens(server);
+    const headers = { authorization: `Bearer ${tokens.accessToken}` };
+    const batch = (input: string) =>
+      rawRequest(`${server.url}/trpc/usage.billing,profile.get?batch=1&input=${input}`, {
+        headers,
+      });
+
+    const listed = await batch(encodeURIComponent(JSON.stringify([{ projectId: "p" }])));
+    const broken = await batch(encodeURIComponent("{bad"));
+
+    expect([listed.status, broken.status]).toEqual([207, 207]);
+    expect(batchAppCodes(listed)).toEqual(["REQUEST_REJECTED", "OK"]);
+    expect(batchAppCodes(broken)).toEqual(["INVALID_INPUT", "OK"]);
+    const [refused] = listed.body as { error: WireError }[];
+    expect(refused?.error.message).toBe('"input" needs to be an object when doing a batch call');
   });
 
   test("a stray cookie with bad percent-encoding no longer breaks signed-in calls", async () => {

@@ -20,6 +20,16 @@ import {
   watchInvalidations,
 } from "./projects-fixtures.ts";
 
+/** The key's bucket in the relay's default limits, and what a call of `methods` costs there. */
+function keyBucket(keyRatePerSecond: number, methods = ["eth_blockNumber"]) {
+  const policy = new LimitPolicy(parseRateLimitConfig());
+  const request = policy.requestFor(
+    { keyId: "k", projectId: "p", tier: "free", keyRatePerSecond },
+    methods,
+  );
+  return { capacity: request.buckets[0]?.capacity, cost: request.cost };
+}
+
 describe(`API keys on ${testDriver} + ${testStoreKind}`, () => {
   const server = useServer(startProjectServer, 60_000);
   let owner: TestUser;
@@ -309,7 +319,7 @@ describe(`API keys on ${testDriver} + ${testStoreKind}`, () => {
 
   test("a key rate too low for the relay's bucket to hold one compute unit is refused", async () => {
     const minimum =
-      "A key rate below 0.5 compute units per second lets no call through; use at least 0.5.";
+      "A key rate below 0.5 compute units per second lets no call through. The key's bucket holds 2 seconds of its rate and a call or batch needs its whole cost in it: use at least 0.5 times the cost of the dearest call or batch the key sends.";
     const created = await owner.api.keys.create.mutate({ projectId, name: "slow" });
     const keyId = created.key.id;
     const update = (ratePerSecond: number) =>
@@ -335,18 +345,49 @@ describe(`API keys on ${testDriver} + ${testStoreKind}`, () => {
   });
 
   test("the least key rate the server takes gives a bucket that holds the cheapest call", () => {
-    const policy = new LimitPolicy(parseRateLimitConfig());
-    const keyBucket = (keyRatePerSecond: number) => {
-      const request = policy.requestFor(
-        { keyId: "k", projectId: "p", tier: "free", keyRatePerSecond },
-        ["eth_blockNumber"],
-      );
-      return { capacity: request.buckets[0]?.capacity, cost: request.cost };
-    };
-
     expect(minKeyRatePerSecond).toBe(0.5);
     expect(keyBucket(minKeyRatePerSecond)).toEqual({ capacity: 1, cost: 1 });
     expect(keyBucket(0.49).capacity).toBeLessThan(1);
+  });
+
+  test("the bucket holds two seconds of the key rate: half the dearest call's cost is the least", () => {
+    expect(keyBucket(0.5, ["eth_getLogs"])).toEqual({ capacity: 1, cost: 10 });
+    expect(keyBucket(0.5, ["eth_blockNumber", "eth_blockNumber"])).toEqual({
+      capacity: 1,
+      cost: 2,
+    });
+    expect(keyBucket(5, ["eth_getLogs"])).toEqual({ capacity: 10, cost: 10 });
+  });
+
+  test("a rule the server does not know is refused by name, not dropped with a 200", async () => {
+    const created = await owner.api.keys.create.mutate({
+      projectId,
+      name: "strict",
+      rules: { ratePerSecond: 5 },
+    });
+    const keyId = created.key.id;
+    const withBurst = { ratePerSecond: 10, burst: 5 };
+    const withTwo = { allowedIps: [], burst: 5, allowedMethod: ["eth_call"] };
+    const known =
+      "a key's rules are allowedChains, allowedMethods, blockedMethods, allowedOrigins, allowedIps and ratePerSecond.";
+
+    const [updated, made, both] = await Promise.all(
+      [
+        owner.api.keys.updateRules.mutate({ projectId, keyId, rules: withBurst }),
+        owner.api.keys.create.mutate({ projectId, name: "burst", rules: withBurst }),
+        owner.api.keys.updateRules.mutate({ projectId, keyId, rules: withTwo }),
+      ].map((call) => expectError(call, { appCode: "INVALID_INPUT" })),
+    );
+
+    const issues = [updated, made, both].map((refused) =>
+      refused?.issues?.map((issue) => [issue.path, issue.message]),
+    );
+    expect(issues).toEqual([
+      [[["rules"], `Unknown rule "burst": ${known}`]],
+      [[["rules"], `Unknown rule "burst": ${known}`]],
+      [[["rules"], `Unknown rules "burst", "allowedMethod": ${known}`]],
+    ]);
+    expect((await keyRow(keyId)).rules).toEqual({ ratePerSecond: 5 });
   });
 
   test("creating a key needs a verified email address", async () => {

@@ -205,11 +205,24 @@ describe(`usage procedures on ${testDriver} + ${testStoreKind}`, () => {
       { appCode: "INVALID_INPUT" },
     );
 
+    const tooLongHourly = await expectError(
+      viewer.api.usage.series.query({
+        projectId,
+        from: iso(addBuckets(now, "day", -32)),
+        to: iso(now),
+        step: "hour",
+      }),
+      { appCode: "INVALID_INPUT" },
+    );
+
     expect(backwards.issues?.map((issue) => issue.path)).toEqual([["to"]]);
     expect(tooLong.issues?.[0]).toMatchObject({
       path: ["from"],
       message: "A minute step covers at most 1 day.",
     });
+    expect(tooLongHourly.issues?.map((issue) => [issue.path, issue.message])).toEqual([
+      [["from"], "An hour step covers at most 31 days."],
+    ]);
   });
 
   test("impossible calendar dates are an input issue on their field, not a TypeError", async () => {

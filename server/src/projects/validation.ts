@@ -3,6 +3,7 @@ import { rateLimitConfigSchema } from "@viper/relay/rate-limit/config";
 import { parseIpBlock } from "@viper/shared/ip-address";
 import { parseMethodPattern, parseOriginPattern } from "@viper/shared/key-rule-syntax";
 import { z } from "zod";
+import { instantSchema } from "../instant-input.ts";
 import { textInput, withTextChecks } from "../text-input.ts";
 
 /** A project or key name as users type it. */
@@ -58,37 +59,56 @@ export const ipListSchema = patternList((text) => {
   return parsed.ok ? { ok: true, normalized: trimmed } : { ok: false, problem: parsed.problem };
 });
 
+/** How many seconds of its rate a key's bucket holds, by the relay's default config. */
+const keyBurstSeconds = rateLimitConfigSchema.parse({}).burstSeconds;
+
 /**
  * The least rate a key's rules may set, in compute units per second. The relay's bucket for a
- * key holds `burstSeconds` of its rate (relay/src/rate-limit/policy.ts), and a bucket that holds
- * less than one compute unit refuses every call, even the cheapest, as request_too_costly.
+ * key holds `burstSeconds` of its rate (relay/src/rate-limit/policy.ts), and refuses a call or
+ * batch whose whole cost does not fit in it (request_too_costly): a bucket that holds less than
+ * one compute unit refuses every call, even the cheapest.
  * TODO: this follows the relay's default burst (2 s); an operator whose RATE_LIMITS shortens
  * burstSeconds or gives the key limit an explicit burst raises the least working rate without
  * this check knowing. Read the limits in force here once the server can see the relays' config.
  */
-export const minKeyRatePerSecond = 1 / rateLimitConfigSchema.parse({}).burstSeconds;
+export const minKeyRatePerSecond = 1 / keyBurstSeconds;
 
 const keyRateSchema = z
   .number()
   .min(minKeyRatePerSecond, {
-    message: `A key rate below ${minKeyRatePerSecond} compute units per second lets no call through; use at least ${minKeyRatePerSecond}.`,
+    message: `A key rate below ${minKeyRatePerSecond} compute units per second lets no call through. The key's bucket holds ${keyBurstSeconds} seconds of its rate and a call or batch needs its whole cost in it: use at least ${minKeyRatePerSecond} times the cost of the dearest call or batch the key sends.`,
   })
   .max(1_000_000);
 
+const keyRulesShape = {
+  allowedChains: chainListSchema.optional(),
+  allowedMethods: methodListSchema.optional(),
+  blockedMethods: methodListSchema.optional(),
+  allowedOrigins: originListSchema.optional(),
+  allowedIps: ipListSchema.optional(),
+  /** Compute units per second; null or absent leaves the tier's key rate. */
+  ratePerSecond: keyRateSchema.nullable().optional(),
+};
+
+const keyRuleNames = Object.keys(keyRulesShape);
+
+/** Names an unknown rule: dropping it would answer 200 for a rule the relay never applies. */
+function unknownRuleMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== "unrecognized_keys") {
+    return undefined;
+  }
+  const unknown = issue.keys.map((key) => JSON.stringify(key)).join(", ");
+  const known = `${keyRuleNames.slice(0, -1).join(", ")} and ${keyRuleNames.at(-1)}`;
+  return `Unknown ${issue.keys.length === 1 ? "rule" : "rules"} ${unknown}: a key's rules are ${known}.`;
+}
+
 /**
- * A key's rules as the dashboard sends them: every list optional, empty meaning no restriction.
- * allowedChains still has to be checked against the project's chains by the procedure.
+ * A key's rules as the dashboard sends them: every list optional, empty meaning no restriction;
+ * a field that is no rule is refused. allowedChains still has to be checked against the
+ * project's chains by the procedure.
  */
 export const keyRulesSchema = z
-  .object({
-    allowedChains: chainListSchema.optional(),
-    allowedMethods: methodListSchema.optional(),
-    blockedMethods: methodListSchema.optional(),
-    allowedOrigins: originListSchema.optional(),
-    allowedIps: ipListSchema.optional(),
-    /** Compute units per second; null or absent leaves the tier's key rate. */
-    ratePerSecond: keyRateSchema.nullable().optional(),
-  })
+  .strictObject(keyRulesShape, { error: unknownRuleMessage })
   .refine((rules) => !(rules.allowedMethods?.length && rules.blockedMethods?.length), {
     path: ["blockedMethods"],
     message: "Set allowed methods or blocked methods, not both.",
@@ -124,7 +144,7 @@ export function toStoredRules(
 }
 
 /** A future point in time, as an ISO 8601 string with offset; null means "never". */
-export const futureDateSchema = z.iso
-  .datetime({ offset: true })
-  .transform((text) => new Date(text))
-  .refine((date) => date.getTime() > Date.now(), "Pick a time in the future.");
+export const futureDateSchema = instantSchema.refine(
+  (date) => date.getTime() > Date.now(),
+  "Pick a time in the future.",
+);

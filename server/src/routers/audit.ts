@@ -9,15 +9,13 @@ import type { AuditEvent } from "@viper/db/schema/audit-events";
 import { users } from "@viper/db/schema/users";
 import { inArray } from "drizzle-orm";
 import { z } from "zod";
+import { instantSchema } from "../instant-input.ts";
 import { projectProcedure } from "../project-access.ts";
 import { adminProcedure, router } from "../trpc.ts";
 
 const pageInput = z.object({
   /** The `at` of the last event already shown; the next page starts before it. */
-  before: z.iso
-    .datetime({ offset: true })
-    .transform((text) => new Date(text))
-    .optional(),
+  before: instantSchema.optional(),
   limit: z.number().int().min(1).max(200).default(50),
 });
 
