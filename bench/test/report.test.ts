@@ -79,7 +79,7 @@ describe("the report", () => {
       "90.0%",
       "30.0%",
     ]);
-    expect(rowOf(text, "B").slice(8)).toEqual(["-", "-", "90%", "-"]);
+    expect(rowOf(text, "B").slice(8)).toEqual(["-", "-", "90.0%", "-"]);
   });
 
   test("keeps the per-request CPU and the reference lines in the JSON", () => {
