@@ -1,8 +1,9 @@
+import { type CheckState, checkState } from "@viper/shared/readiness-check";
 import { sql } from "drizzle-orm";
 import { isHealthyMode, type LimiterMode } from "./rate-limit/limiter.ts";
 import type { RelayRuntime } from "./runtime.ts";
 
-export type CheckState = "ok" | "unavailable";
+export type { CheckState };
 
 /**
  * What /ready answers. ready: everything answers. degraded: the relay serves, but the store is
@@ -22,21 +23,6 @@ export interface Readiness {
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-async function passes(check: () => Promise<unknown>): Promise<CheckState> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
-  });
-  try {
-    const result = await Promise.race([check(), timeout]);
-    return result === false ? "unavailable" : "ok";
-  } catch {
-    return "unavailable";
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * The limiter's mode, as it will be on the next request: a limiter that has not yet been asked
  * since Redis went away would still say "redis".
@@ -53,9 +39,9 @@ function limiterMode(runtime: RelayRuntime, store: CheckState): LimiterMode {
 export async function checkReadiness(runtime: RelayRuntime): Promise<Readiness> {
   const { db, store } = runtime.deps;
   const [database, storeState, dispatcher] = await Promise.all([
-    passes(() => db.execute(sql`select 1`)),
-    passes(() => store.ping()),
-    passes(() => runtime.dispatcher.height()),
+    checkState(() => db.execute(sql`select 1`), CHECK_TIMEOUT_MS),
+    checkState(() => store.ping(), CHECK_TIMEOUT_MS),
+    checkState(() => runtime.dispatcher.height(), CHECK_TIMEOUT_MS),
   ]);
   const rateLimiter = limiterMode(runtime, storeState);
   const checks = { database, store: storeState, dispatcher, rateLimiter };

@@ -1,7 +1,8 @@
+import { type CheckState, checkState } from "@viper/shared/readiness-check";
 import { sql } from "drizzle-orm";
 import type { Services } from "./services.ts";
 
-export type CheckState = "ok" | "unavailable";
+export type { CheckState };
 
 /**
  * What /ready answers, in the relay's shape. ready: the database and the store answer.
@@ -18,26 +19,11 @@ export interface Readiness {
 /** How long one check may take before it counts as unavailable (a hung pool, a lost Redis). */
 const checkTimeoutMs = 2_000;
 
-async function stateOf(check: () => Promise<unknown>): Promise<CheckState> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), checkTimeoutMs);
-  });
-  try {
-    const outcome = await Promise.race([check(), timedOut]);
-    return outcome === "timeout" || outcome === false ? "unavailable" : "ok";
-  } catch {
-    return "unavailable";
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Asks the database and the store at once, each within two seconds. */
 export async function checkReadiness(services: Services): Promise<Readiness> {
   const [database, store] = await Promise.all([
-    stateOf(() => services.db.execute(sql`select 1`)),
-    stateOf(() => services.store.ping()),
+    checkState(() => services.db.execute(sql`select 1`), checkTimeoutMs),
+    checkState(() => services.store.ping(), checkTimeoutMs),
   ]);
   const checks = { database, store };
   if (database !== "ok") {

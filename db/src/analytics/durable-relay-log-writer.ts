@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type { Logger } from "@viper/shared/logger";
+import { withTimeLimit } from "@viper/shared/time-limit";
 import type { Database } from "../client.ts";
 import type { NewRelayLog } from "../schema/relay-logs.ts";
 import {
@@ -189,7 +190,9 @@ export class DurableRelayLogWriter {
 
   async #store(batch: RelayLogRow[]): Promise<boolean> {
     try {
-      await withTimeout(insertRelayLogRows(this.#db, batch, this.#writerId), this.#writeTimeoutMs);
+      const ms = this.#writeTimeoutMs;
+      const insert = insertRelayLogRows(this.#db, batch, this.#writerId);
+      await withTimeLimit(insert, ms, () => new RelayLogWriteTimeoutError(ms));
     } catch (error) {
       const refused = sqlStateErrorOf(error);
       if (isDataError(refused)) {
@@ -300,14 +303,4 @@ export class RelayLogWriteTimeoutError extends Error {
     super(`relay log insert took longer than ${ms} ms`);
     this.name = "RelayLogWriteTimeoutError";
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RelayLogWriteTimeoutError(ms)), ms);
-  });
-  // The insert may still fail after the timeout; nobody waits for it then.
-  work.catch(() => undefined);
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { RedisStore } from "@viper/shared/store";
+import { withTimeLimit } from "@viper/shared/time-limit";
 import type { Redis } from "ioredis";
 import { bucketCost, bucketName, type TakeRequest, validateTakeRequest } from "./bucket-spec.ts";
 import { assembleDecision, type BucketReading, type LimitDecision } from "./decision.ts";
@@ -150,9 +151,11 @@ export class RedisLimiter implements RateLimiter {
       const batch = this.queue.slice(0, MAX_BATCH);
       this.queue = this.queue.slice(batch.length);
       try {
-        const decisions = await withTimeout(
+        const ms = this.timeoutMs;
+        const decisions = await withTimeLimit(
           this.takeBatch(batch.map((pending) => pending.request)),
-          this.timeoutMs,
+          ms,
+          () => new RedisTimeoutError(`redis did not answer within ${ms} ms`),
         );
         batch.forEach((pending, index) => {
           const decision = decisions[index];
@@ -223,19 +226,6 @@ export class RedisLimiter implements RateLimiter {
 
 /** Redis did not answer a script call in time. */
 class RedisTimeoutError extends RedisLimiterError {}
-
-/** The call's answer, or a RedisTimeoutError once it took longer than `ms`. */
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new RedisTimeoutError(`redis did not answer within ${ms} ms`)),
-      ms,
-    );
-  });
-  work.catch(() => undefined);
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 /** The ioredis connection behind the shared store, or the client itself. */
 export function redisClientOf(connection: RedisStore | Redis): Redis {

@@ -1,5 +1,6 @@
 import type { Logger } from "@viper/shared/logger";
 import type { RedisStore } from "@viper/shared/store";
+import { withTimeLimit } from "@viper/shared/time-limit";
 import type { Redis } from "ioredis";
 import { BucketSpecError, type TakeRequest } from "./bucket-spec.ts";
 import { type LimitDecision, unavailableDecision } from "./decision.ts";
@@ -101,7 +102,12 @@ export class ResilientLimiter implements RateLimiter {
     }
     this.probing = true;
     try {
-      const answer = await withTimeout(this.redis.ping(), this.redisTimeoutMs);
+      const ms = this.redisTimeoutMs;
+      const answer = await withTimeLimit(
+        this.redis.ping(),
+        ms,
+        () => new Error(`redis did not answer within ${ms} ms`),
+      );
       if (answer === "PONG" && this.degraded && !this.closed) {
         this.degraded = false;
         this.stopProbe();
@@ -120,13 +126,4 @@ export class ResilientLimiter implements RateLimiter {
       this.probe = null;
     }
   }
-}
-
-/** Rejects when the promise has not settled in time; the late answer is dropped. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
